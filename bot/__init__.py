@@ -1,0 +1,1 @@
+"""Telegram bot that redistributes a news publisher\x27s articles."""

@@ -1,0 +1,159 @@
+"""Command line: ``python -m bot [run|ingest|search|console]`` — parsing and wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, configure_logging
+
+COMMANDS = ("run", "ingest", "search", "console")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI grammar; argparse prints usage and exits 2 on anything it does not know."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram bot for a news publisher's articles (default command: run).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{run,ingest,search,console}")
+
+    run = sub.add_parser("run", help="start the Telegram bot (long polling)")
+    run.add_argument(
+        "--console-if-no-token",
+        action="store_true",
+        help="open the offline console instead of failing when BOT_TOKEN is not set",
+    )
+    _paths(run)
+
+    ingest = sub.add_parser("ingest", help="scan the seeds folder into the database")
+    _paths(ingest)
+
+    search = sub.add_parser("search", help="search the articles from the command line")
+    search.add_argument("query", help="the query; '-' reads one query per line from stdin")
+    search.add_argument("--limit", type=_positive, default=5, help="results per page (5)")
+    search.add_argument("--page", type=_positive, default=1, help="page number (1)")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.add_argument("--db", type=Path, help="database file (default: DB_PATH)")
+
+    console = sub.add_parser("console", help="offline chat with the bot in this terminal")
+    _paths(console)
+    return parser
+
+
+def _paths(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=Path, help="seeds folder (default: SEEDS_DIR)")
+    p.add_argument("--db", type=Path, help="database file (default: DB_PATH)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(f"expected 1..1000, got {number}")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "run")
+    args = build_parser().parse_args(args_list)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings = settings.with_paths(getattr(args, "seeds", None), getattr(args, "db", None))
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "ingest":
+            return asyncio.run(_ingest(settings))
+        if args.command == "search":
+            from bot.search_cli import main as search_main
+
+            return asyncio.run(
+                search_main(
+                    settings, args.query, limit=args.limit, page=args.page, as_json=args.json
+                )
+            )
+        if args.command == "console":
+            from bot.console import run_console
+
+            return asyncio.run(run_console(settings))
+        from bot.app import run_bot
+
+        return asyncio.run(run_bot(settings, console_if_no_token=args.console_if_no_token))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _ingest(settings: Settings) -> int:
+    """``python -m bot ingest``: scan once and print the report; 1 when the scan cannot run."""
+    from bot.services.ingest import IngestError, Ingestor
+    from bot.store.db import StoreError, open_db
+
+    started = time.perf_counter()
+    try:
+        conn = await open_db(settings.db_path)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    bar = _ProgressBar()
+    try:
+        report = await Ingestor(conn, settings.seeds_dir, settings.source_tz).scan(bar.update)
+    except (IngestError, StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # e.g. the disk filled up mid-scan: say so, don't dump a traceback
+        print(f"error: ingest failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+        await conn.close()
+    elapsed = time.perf_counter() - started
+    print(f"Ingested {settings.seeds_dir} into {settings.db_path} in {elapsed:.2f} s")
+    for label, value in (
+        ("added", report.added),
+        ("updated", report.updated + report.restored),
+        ("unchanged", report.unchanged),
+        ("withdrawn", report.withdrawn),
+        ("failed", len(report.failed)),
+    ):
+        print(f"  {label:<10} {value}")
+    for failed in report.failed:
+        print(f"  failed: {failed.name}: {failed.reason}")
+    return 0
+
+
+class _ProgressBar:
+    """tqdm on a terminal for folders of more than a few hundred files; silent otherwise."""
+
+    THRESHOLD = 300
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total <= self.THRESHOLD or not sys.stderr.isatty():
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Frozen dataclasses shared by every layer (parser, store, services, telegram)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """One seed file's clean content, as the parser extracts it (before it gets an id).
+
+    ``published_at`` is timezone-aware; ``date_from_mtime`` flags that the file had no usable date
+    line and the file's modification time was used instead.
+    """
+
+    title: str
+    published_at: datetime
+    lead: str
+    body: tuple[str, ...] = ()
+    credit: str | None = None
+    promo: tuple[str, ...] = ()
+    date_from_mtime: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as stored: parsed content plus its stable id and bookkeeping."""
+
+    id: int
+    source: str
+    title: str
+    published_at: datetime
+    lead: str
+    body: tuple[str, ...] = ()
+    credit: str | None = None
+    promo: tuple[str, ...] = ()
+    date_from_mtime: bool = False
+    added_at: datetime | None = None
+    updated_at: datetime | None = None
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """What lists (``/latest``, inline results) need: no body."""
+
+    id: int
+    title: str
+    published_at: datetime
+    lead: str
+    credit: str | None = None
+
+
+MARK_START = "\ue000"
+"""Private-use character that opens a matched word in a snippet (formatting turns it into <b>)."""
+MARK_END = "\ue001"
+"""Private-use character that closes a matched word in a snippet."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result; ``snippet`` is plain text with MARK_START/MARK_END around matches."""
+
+    id: int
+    title: str
+    published_at: datetime
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a longer result list; ``page`` counts from 1."""
+
+    items: tuple[T, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages the whole result spans (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class FailedFile:
+    """A seed file that could not be parsed, with the reason a human can act on."""
+
+    name: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one scan of the seeds folder did; ``added_ids`` are the new articles, oldest first."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    failed: list[FailedFile] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)
+    restored: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.withdrawn or self.restored)
+
+    def summary(self) -> str:
+        """One line, e.g. ``added 1, updated 0, unchanged 3, withdrawn 0, failed 0``."""
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"withdrawn {self.withdrawn}, failed {len(self.failed)}"
+        )

@@ -1,0 +1,1 @@
+"""Use cases between the store and the front ends."""

@@ -1,0 +1,209 @@
+"""Scan the seeds folder into the store: add, update in place, withdraw, record failures."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.models import FailedFile, IngestReport, ParsedArticle
+from bot.parser import MAX_FILE_SIZE, ParseError, parse
+from bot.store import articles as store
+from bot.store.articles import FileState
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+"""Files prepared (read, parsed) per worker-thread hop and written per transaction."""
+
+Progress = Callable[[int, int], None]
+"""Called as progress(done, total) while files are processed."""
+
+
+class IngestError(Exception):
+    """The scan could not run at all (folder missing, not a folder, unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SeedFile:
+    source: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    file: _SeedFile
+    digest: str = ""
+    parsed: ParsedArticle | None = None
+    error: str | None = None
+
+
+def list_seed_files(seeds_dir: Path) -> list[_SeedFile]:
+    """Every ``*.txt`` file below the folder (hidden files skipped), sorted by name."""
+    if not seeds_dir.exists():
+        raise IngestError(f"seeds folder {seeds_dir} does not exist")
+    if not seeds_dir.is_dir():
+        raise IngestError(f"seeds folder {seeds_dir} is not a folder")
+    found: list[_SeedFile] = []
+    try:
+        for root, dirs, names in os.walk(seeds_dir):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in names:
+                if name.startswith(".") or not name.lower().endswith(".txt"):
+                    continue
+                path = Path(root, name)
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue  # vanished between listing and stat: the next scan sees the truth
+                rel = path.relative_to(seeds_dir).as_posix()
+                found.append(_SeedFile(rel, path, st.st_size, st.st_mtime_ns))
+    except OSError as exc:
+        raise IngestError(f"cannot read seeds folder {seeds_dir}: {exc}") from exc
+    found.sort(key=lambda f: f.source)
+    return found
+
+
+def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
+    """Read, hash and parse one file; runs in a worker thread, never raises."""
+    try:
+        with file.path.open("rb") as fh:
+            data = fh.read(MAX_FILE_SIZE + 1)
+    except OSError as exc:
+        return _Prepared(file, error=f"cannot read file: {exc.strerror or exc}")
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        parsed = parse(data, mtime=file.mtime_ns / 1e9, tz=tz)
+    except ParseError as exc:
+        return _Prepared(file, digest, error=str(exc))
+    except Exception as exc:  # a parser bug must not stop the scan; report it by name
+        log.exception("parser crashed on %s", file.source)
+        return _Prepared(file, digest, error=f"internal parser error: {exc!r}")
+    return _Prepared(file, digest, parsed)
+
+
+class Ingestor:
+    """Keeps the store in step with the seeds folder; one scan at a time."""
+
+    def __init__(self, conn: aiosqlite.Connection, seeds_dir: Path, tz: ZoneInfo) -> None:
+        self.conn = conn
+        self.seeds_dir = Path(seeds_dir)
+        self.tz = tz
+        self._lock = asyncio.Lock()
+        self._published: dict[int, float] = {}
+
+    async def scan(self, progress: Progress | None = None) -> IngestReport:
+        """Bring the store up to date with the folder and say what changed."""
+        async with self._lock:
+            return await self._scan(progress)
+
+    async def _scan(self, progress: Progress | None) -> IngestReport:
+        report = IngestReport()
+        files = await asyncio.to_thread(list_seed_files, self.seeds_dir)
+        known = await store.file_states(self.conn)
+        todo: list[_SeedFile] = []
+        for f in files:
+            state = known.get(f.source)
+            if state and (state.size, state.mtime_ns) == (f.size, f.mtime_ns):
+                if state.failure is not None:
+                    report.failed.append(FailedFile(f.source, state.failure))
+                    continue
+                if not state.withdrawn:
+                    report.unchanged += 1
+                    continue
+            todo.append(f)
+        done = len(files) - len(todo)
+        if progress:
+            progress(done, len(files))
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            prepared = await asyncio.to_thread(lambda b=batch: [_prepare(f, self.tz) for f in b])
+            await self._write(prepared, known, report)
+            done += len(batch)
+            if progress:
+                progress(done, len(files))
+        seen = {f.source for f in files}
+        gone = [s for s in known.values() if s.source not in seen]
+        if gone:
+            await self._forget(gone, report)
+        report.failed.sort(key=lambda f: f.name)
+        report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
+        self._published.clear()
+        return report
+
+    async def _write(
+        self, prepared: list[_Prepared], known: dict[str, FileState], report: IngestReport
+    ) -> None:
+        now = time.time()
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in prepared:
+                await self.conn.execute("SAVEPOINT file")
+                try:
+                    await self._apply(item, known.get(item.file.source), report, now)
+                    await self.conn.execute("RELEASE file")
+                except aiosqlite.Error as exc:
+                    await self.conn.execute("ROLLBACK TO file")
+                    await self.conn.execute("RELEASE file")
+                    log.error("could not store %s: %s", item.file.source, exc)
+                    report.failed.append(FailedFile(item.file.source, f"database error: {exc}"))
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+
+    async def _apply(
+        self, item: _Prepared, state: FileState | None, report: IngestReport, now: float
+    ) -> None:
+        f = item.file
+        sizes = {"size": f.size, "mtime_ns": f.mtime_ns}
+        if item.parsed is None:
+            reason = item.error or "unknown error"
+            await store.record_failure(self.conn, f.source, reason, now=now, **sizes)
+            report.failed.append(FailedFile(f.source, reason))
+            return
+        if state is not None and state.failure is not None:
+            await store.clear_failure(self.conn, f.source)
+        if state is None or state.article_id is None:
+            new_id = await store.insert_article(
+                self.conn, f.source, item.parsed, digest=item.digest, now=now, **sizes
+            )
+            report.added += 1
+            report.added_ids.append(new_id)
+            self._published[new_id] = item.parsed.published_at.timestamp()
+        elif state.content_hash == item.digest and not state.withdrawn:
+            await store.touch_file(self.conn, state.article_id, **sizes)
+            report.unchanged += 1
+        else:
+            await store.update_article(
+                self.conn, state.article_id, item.parsed, digest=item.digest, now=now, **sizes
+            )
+            if state.withdrawn:
+                report.restored += 1
+            else:
+                report.updated += 1
+
+    async def _forget(self, gone: list[FileState], report: IngestReport) -> None:
+        now = time.time()
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for state in gone:
+                if state.failure is not None:
+                    await store.clear_failure(self.conn, state.source)
+                if state.article_id is not None and not state.withdrawn:
+                    await store.withdraw(self.conn, state.article_id, now=now)
+                    report.withdrawn += 1
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,227 @@
+"""What gets published: queue new articles for the channel and subscribers, /post, pause, stats.
+
+Sending, pacing and retries live in ``bot.services.scheduler``; this module decides *what* goes
+into the outbox, atomically with marking the articles announced, and defines the ``Publisher``
+protocol the telegram layer implements (so services never import aiogram).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiosqlite
+
+from bot.models import Article, IngestReport
+from bot.services.subscriptions import SubscriptionService
+from bot.store import articles, outbox, state
+from bot.store.outbox import Kind, OutboxStats
+from bot.store.state import transaction, write_lock
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """A send Telegram did not accept; the subclass says what the outbox must do."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class RetryAfter(SendError):
+    """429: nothing more to this chat for ``seconds``, then the same message again."""
+
+    def __init__(self, seconds: float, description: str = "") -> None:
+        super().__init__(description or f"Too Many Requests: retry after {seconds:g}")
+        self.seconds = seconds
+
+
+class ChatMigrated(SendError):
+    """400 with migrate_to_chat_id: the group now lives under ``new_chat_id``."""
+
+    def __init__(self, new_chat_id: int, description: str = "") -> None:
+        super().__init__(description or f"group migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class ChatUnavailable(SendError):
+    """403, or a 400 about the chat itself: this chat cannot receive messages from us."""
+
+
+class BadMessage(SendError):
+    """400 about the message (too long, bad HTML): resending it unchanged cannot help."""
+
+
+class TransientError(SendError):
+    """5xx, network trouble, timeouts: retry later with backoff."""
+
+
+class Publisher(Protocol):
+    """Sends outbox messages; implemented over aiogram in bot.telegram.publisher."""
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        """Send the channel post or subscriber card; returns Telegram's message_id."""
+        ...
+
+    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
+        """Tell every admin in private that channel posting stopped and why."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """How many deliveries one queueing run added."""
+
+    channel: int = 0
+    subscribers: int = 0
+    articles: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.channel + self.subscribers
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    """One scheduler tick or /reload: the scan report and what was queued."""
+
+    report: IngestReport
+    queued: Queued
+
+
+class PostOutcome(enum.Enum):
+    """What /post <id> did."""
+
+    QUEUED = "queued"
+    NO_CHANNEL = "no_channel"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishingStatus:
+    """Everything /stats shows."""
+
+    articles: int
+    outbox: OutboxStats
+    subscribers: int
+    subscriptions: int
+    channel: str | None
+    paused: str | None
+
+
+class Scanner(Protocol):
+    """The ingest service (``Ingestor.scan``)."""
+
+    async def scan(self) -> IngestReport: ...
+
+
+class PublishingService:
+    """Queues articles into the outbox and controls channel posting; the deliverer sends them."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, *, ingestor: Scanner,
+        subscriptions: SubscriptionService, channel_id: str | None, backlog: int,
+    ) -> None:
+        self.conn = conn
+        self.ingestor = ingestor
+        self.subscriptions = subscriptions
+        self.channel_id = channel_id
+        self.backlog = backlog
+        self.on_queued: Callable[[], None] = lambda: None
+        """Set by the scheduler: wakes the deliverer when there is something new to send."""
+
+    async def channel_chat(self) -> str | None:
+        """The channel's chat id now (after any recorded migration), None if not configured."""
+        if not self.channel_id:
+            return None
+        return await state.resolve_chat(self.conn, self.channel_id)
+
+    async def tick(self) -> TickResult:
+        """Scan the seeds folder, queue what is new, wake the deliverer."""
+        async with write_lock(self.conn):
+            report = await self.ingestor.scan()
+        queued = await self.queue_new()
+        if queued.total:
+            self.on_queued()
+        return TickResult(report, queued)
+
+    async def queue_new(self) -> Queued:
+        """Queue every unannounced article (oldest first) and mark it announced, atomically.
+
+        On a fresh database (no ``backlog_done`` state) every article is marked announced but
+        only the newest ``backlog`` are queued.
+        """
+        n_channel = n_subs = 0
+        async with transaction(self.conn):
+            pending = await outbox.unannounced(self.conn)
+            fresh = await state.get(self.conn, state.BACKLOG_DONE) is None
+            visible = [aid for aid, withdrawn in pending if not withdrawn]
+            chosen = visible
+            if fresh:
+                chosen = visible[len(visible) - self.backlog :] if self.backlog > 0 else []
+            channel = await self.channel_chat()
+            subs = await self.subscriptions.everyone() if chosen else []
+            now = time.time()
+            for aid in chosen:
+                if channel and await outbox.enqueue(self.conn, aid, channel, "channel", now=now):
+                    n_channel += 1
+                for chat in await self.subscriptions.recipients(aid, subs):
+                    if await outbox.enqueue(self.conn, aid, str(chat), "subscriber", now=now):
+                        n_subs += 1
+            await outbox.mark_announced(self.conn, [aid for aid, _ in pending])
+            if fresh:
+                await state.put(self.conn, state.BACKLOG_DONE, "1")
+        if pending:
+            log.info(
+                "announced %d article(s)%s: queued %d channel post(s), %d subscriber alert(s)",
+                len(pending), " (first run: backlog)" if fresh else "", n_channel, n_subs,
+            )
+        return Queued(n_channel, n_subs, len(chosen))
+
+    async def post(self, article_id: int) -> PostOutcome:
+        """Queue an article for the channel again on purpose (/post)."""
+        channel = await self.channel_chat()
+        if channel is None:
+            return PostOutcome.NO_CHANNEL
+        if await articles.get_article(self.conn, article_id) is None:
+            return PostOutcome.NOT_FOUND
+        async with write_lock(self.conn):
+            await outbox.enqueue(
+                self.conn, article_id, channel, "channel", now=time.time(), manual=True
+            )
+        log.info("article %d queued for the channel by hand", article_id)
+        self.on_queued()
+        return PostOutcome.QUEUED
+
+    async def pause(self, reason: str) -> None:
+        """Stop channel posting; the queue is kept."""
+        async with write_lock(self.conn):
+            await state.set_paused(self.conn, reason)
+        log.warning("channel posting paused: %s", reason)
+
+    async def resume(self) -> bool:
+        """Resume channel posting; False when it was not paused."""
+        async with write_lock(self.conn):
+            was = await state.paused(self.conn)
+            await state.set_paused(self.conn, None)
+        if was is not None:
+            log.info("channel posting resumed")
+        self.on_queued()
+        return was is not None
+
+    async def status(self) -> PublishingStatus:
+        """Counts and channel state for /stats."""
+        chats, subs = await self.subscriptions.counts()
+        return PublishingStatus(
+            articles=await articles.count_visible(self.conn),
+            outbox=await outbox.stats(self.conn),
+            subscribers=chats,
+            subscriptions=subs,
+            channel=await self.channel_chat(),
+            paused=await state.paused(self.conn),
+        )

@@ -1,0 +1,307 @@
+"""When things run: the tick loop (scan → queue), the paced deliverer, and every retry rule.
+
+This is the one module that owns pacing and retries. The deliverer sends only the oldest queued
+row of each chat (so order holds per chat), waits for the pacer, records 'sent' right after
+Telegram accepts a message, and turns each kind of refusal into the outbox state it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.services.publishing import (
+    BadMessage,
+    ChatMigrated,
+    ChatUnavailable,
+    Publisher,
+    PublishingService,
+    RetryAfter,
+    SendError,
+    TransientError,
+)
+from bot.store import articles, outbox, state, subscribers
+from bot.store.outbox import Delivery
+from bot.store.state import unlocked_transaction, write_lock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Outbox rate limits and retry policy; the defaults are Telegram's documented limits."""
+
+    group_limit: int = 20
+    """Posts per ``group_window`` to one channel or group."""
+    group_window: float = 60.0
+    private_interval: float = 1.0
+    """Seconds between two messages to one private chat."""
+    global_limit: int = 25
+    """Outbox messages per ``global_window`` across all chats."""
+    global_window: float = 1.0
+    retry_slack: float = 0.25
+    """Added to a 429's retry_after before the same message is tried again."""
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    max_attempts: int = 20
+    """Failed attempts (5xx, network) after which a delivery is marked 'failed'."""
+    idle_poll: float = 30.0
+    """Longest sleep of the deliverer even when nothing seems due (a safety net)."""
+
+    def backoff(self, attempts: int) -> float:
+        """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1))
+        return delay * random.uniform(0.8, 1.0)
+
+
+def is_group(chat_id: str) -> bool:
+    """Channels and groups ('@name' or a negative id) get the 20-per-minute rule."""
+    return chat_id.startswith("@") or chat_id.startswith("-")
+
+
+class Pacer:
+    """Sliding windows over send *completion* times, so the server never sees more than allowed."""
+
+    def __init__(self, pacing: Pacing, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pacing = pacing
+        self.clock = clock
+        self._groups: dict[str, deque[float]] = {}
+        self._private: dict[str, float] = {}
+        self._global: deque[float] = deque(maxlen=pacing.global_limit)
+        self._blocked: dict[str, float] = {}
+
+    def ready_in(self, chat_id: str) -> float:
+        """Seconds until one more message may go to this chat (0: now)."""
+        now = self.clock()
+        at = self._blocked.get(chat_id, 0.0)
+        if is_group(chat_id):
+            sent = self._groups.get(chat_id)
+            if sent is not None and len(sent) >= self.pacing.group_limit:
+                at = max(at, sent[0] + self.pacing.group_window)
+        else:
+            at = max(at, self._private.get(chat_id, -math.inf) + self.pacing.private_interval)
+        return max(0.0, at - now)
+
+    def global_ready_in(self) -> float:
+        """Seconds until the overall limit allows one more outbox message."""
+        if len(self._global) < self.pacing.global_limit:
+            return 0.0
+        return max(0.0, self._global[0] + self.pacing.global_window - self.clock())
+
+    def record(self, chat_id: str, at: float | None = None) -> None:
+        """A request to this chat just completed (whatever its result)."""
+        now = self.clock() if at is None else at
+        self._global.append(now)
+        if is_group(chat_id):
+            self._groups.setdefault(chat_id, deque(maxlen=self.pacing.group_limit)).append(now)
+        else:
+            self._private[chat_id] = now
+            if len(self._private) > 10_000:
+                cutoff = now - self.pacing.private_interval
+                self._private = {c: t for c, t in self._private.items() if t > cutoff}
+
+    def block(self, chat_id: str, seconds: float) -> None:
+        """Nothing to this chat for ``seconds`` (429 retry_after)."""
+        self._blocked[chat_id] = max(self._blocked.get(chat_id, 0.0), self.clock() + seconds)
+
+
+class Deliverer:
+    """Sends due outbox rows through a Publisher, paced, until stopped; never dies on an error."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, publisher: Publisher, *,
+        pacing: Pacing | None = None, admin_ids: frozenset[int] = frozenset(),
+    ) -> None:
+        self.conn = conn
+        self.publisher = publisher
+        self.pacing = pacing or Pacing()
+        self.pacer = Pacer(self.pacing)
+        self.admin_ids = admin_ids
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look at the outbox now (something was queued or resumed)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the current send, then leave the loop."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The delivery loop."""
+        await self._restore_pacing()
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = await self.run_once()
+            except Exception:
+                log.exception("delivery pass failed; trying again shortly")
+                delay = 5.0
+            if delay > 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(delay, self.pacing.idle_poll))
+
+    async def run_once(self, limit: int = 200) -> float:
+        """Send what the pacer allows now; return seconds until something may be sendable."""
+        include_channel = await state.paused(self.conn) is None
+        heads = await outbox.due_heads(
+            self.conn, time.time(), include_channel=include_channel, limit=limit
+        )
+        wait, sent = math.inf, False
+        for delivery in heads:
+            if self._stopping:
+                return 0.0
+            ready = self.pacer.ready_in(delivery.chat_id)
+            if ready > 0:
+                wait = min(wait, ready)
+                continue
+            while (pause := self.pacer.global_ready_in()) > 0:
+                await asyncio.sleep(pause)
+            await self.deliver(delivery)
+            sent = True
+        if sent:
+            return 0.0
+        if len(heads) < limit:
+            nxt = await outbox.next_try_at(self.conn, include_channel=include_channel)
+            if nxt is not None:
+                wait = min(wait, max(0.01, nxt - time.time()))
+        return wait
+
+    async def deliver(self, d: Delivery) -> None:
+        """One attempt at one row: send, then record the outcome (the lock spans both)."""
+        article = await articles.get_article(self.conn, d.article_id)
+        notify: str | None = None
+        async with write_lock(self.conn):
+            current = await outbox.get(self.conn, d.id)
+            if current is None or current.status != "queued":
+                return  # cancelled meanwhile (unsubscribe, migration)
+            if article is None:
+                await outbox.cancel(self.conn, d.id, reason="article withdrawn")
+                return
+            if d.kind == "channel" and await state.paused(self.conn) is not None:
+                return  # paused while this pass was running
+            try:
+                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+            except SendError as exc:
+                self.pacer.record(d.chat_id)
+                notify = await self._refused(current, exc)
+            except Exception as exc:  # anything unexpected is treated as transient
+                log.exception("sending delivery %d failed unexpectedly", d.id)
+                self.pacer.record(d.chat_id)
+                notify = await self._refused(current, TransientError(repr(exc)))
+            else:
+                self.pacer.record(d.chat_id)
+                await outbox.mark_sent(self.conn, d.id, message_id=message_id, now=time.time())
+                log.info("sent article %d to %s (%s)", d.article_id, d.chat_id, d.kind)
+        if notify is not None and self.admin_ids:
+            try:
+                await self.publisher.channel_paused(self.admin_ids, notify)
+            except Exception:
+                log.exception("could not tell the admins that channel posting paused")
+
+    async def _refused(self, d: Delivery, exc: SendError) -> str | None:
+        """Apply one refusal to the outbox; returns a pause reason to tell the admins."""
+        now = time.time()
+        if isinstance(exc, RetryAfter):
+            wait = exc.seconds + self.pacing.retry_slack
+            self.pacer.block(d.chat_id, wait)
+            log.warning("429 for %s: waiting %.1f s before retrying", d.chat_id, wait)
+            await outbox.reschedule(self.conn, d.id, at=now + wait, error=str(exc), count=False)
+        elif isinstance(exc, ChatMigrated):
+            new = str(exc.new_chat_id)
+            log.warning("chat %s migrated to %s; following", d.chat_id, new)
+            async with unlocked_transaction(self.conn):
+                await state.record_migration(self.conn, d.chat_id, new)
+                await outbox.move_chat(self.conn, d.chat_id, new)
+        elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
+            reason = f"Telegram refused the channel {d.chat_id}: {exc.description}"
+            log.error("%s; channel posting paused, queue kept", reason)
+            async with unlocked_transaction(self.conn):
+                await state.set_paused(self.conn, reason)
+                await outbox.reschedule(self.conn, d.id, at=now, error=str(exc), count=True)
+            return reason
+        elif isinstance(exc, ChatUnavailable):
+            log.warning("subscriber %s unreachable (%s): unsubscribed", d.chat_id, exc)
+            async with unlocked_transaction(self.conn):
+                await subscribers.remove_all(self.conn, int(d.chat_id))
+                await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
+        elif isinstance(exc, BadMessage):
+            log.error("article %d to %s rejected for good: %s", d.article_id, d.chat_id, exc)
+            await outbox.mark_failed(self.conn, d.id, error=str(exc))
+        elif d.attempts + 1 >= self.pacing.max_attempts:
+            log.error("delivery %d failed %d times, giving up: %s", d.id, d.attempts + 1, exc)
+            await outbox.mark_failed(self.conn, d.id, error=str(exc))
+        else:
+            delay = self.pacing.backoff(d.attempts + 1)
+            log.warning("delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id,
+                        exc, delay)
+            await outbox.reschedule(self.conn, d.id, at=now + delay, error=str(exc), count=True)
+        return None
+
+    async def _restore_pacing(self) -> None:
+        """Seed the channel window with posts sent shortly before a restart."""
+        wall, mono = time.time(), self.pacer.clock()
+        for chat_id, sent_at in await outbox.recent_channel_sends(
+            self.conn, wall - self.pacing.group_window
+        ):
+            self.pacer.record(chat_id, at=mono - (wall - sent_at))
+
+
+class Scheduler:
+    """Runs the tick loop every ``interval`` seconds and the deliverer beside it."""
+
+    def __init__(
+        self, publishing: PublishingService, deliverer: Deliverer | None, *, interval: float
+    ) -> None:
+        self.publishing = publishing
+        self.deliverer = deliverer
+        self.interval = interval
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        if deliverer is not None:
+            publishing.on_queued = deliverer.wake
+
+    def start(self) -> None:
+        """Start the background tasks (idempotent)."""
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._ticks(), name="scheduler-ticks"))
+        if self.deliverer is not None:
+            self._tasks.append(asyncio.create_task(self.deliverer.run(), name="deliverer"))
+
+    async def _ticks(self) -> None:
+        while not self._stop.is_set():
+            try:
+                result = await self.publishing.tick()
+                if result.report.changed or result.queued.total:
+                    log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler tick failed; the next tick runs in %g s", self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let the current send finish (so its 'sent' is recorded), then stop everything."""
+        self._stop.set()
+        if self.deliverer is not None:
+            self.deliverer.stop()
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()

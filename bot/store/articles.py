@@ -1,0 +1,244 @@
+"""Articles and their FTS rows: reads for the services, upserts for ingest (FTS kept in sync)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiosqlite
+
+from bot.models import Article, ArticleSummary, ParsedArticle
+from bot.text import index_text
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the store remembers of a seed file, to skip unchanged files without reading them."""
+
+    source: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    article_id: int | None = None
+    withdrawn: bool = False
+    failure: str | None = None
+
+
+def _ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _article(row: aiosqlite.Row) -> Article:
+    return Article(
+        id=row["id"],
+        source=row["source"],
+        title=row["title"],
+        published_at=datetime.fromtimestamp(row["published_at"], UTC),
+        lead=row["lead"],
+        body=tuple(p for p in row["body"].split("\n") if p),
+        credit=row["credit"],
+        promo=tuple(p for p in row["promo"].split("\n") if p),
+        date_from_mtime=bool(row["date_from_mtime"]),
+        added_at=_ts(row["added_at"]),
+        updated_at=_ts(row["updated_at"]),
+        withdrawn=bool(row["withdrawn"]),
+    )
+
+
+def _summary(row: aiosqlite.Row) -> ArticleSummary:
+    return ArticleSummary(
+        id=row["id"],
+        title=row["title"],
+        published_at=datetime.fromtimestamp(row["published_at"], UTC),
+        lead=row["lead"],
+        credit=row["credit"],
+    )
+
+
+async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | None:
+    """The visible article with this id, or None when it does not exist or was withdrawn."""
+    async with conn.execute(
+        "SELECT * FROM articles WHERE id = :id AND withdrawn = 0", {"id": article_id}
+    ) as cur:
+        row = await cur.fetchone()
+    return _article(row) if row else None
+
+
+async def get_articles(conn: aiosqlite.Connection, ids: list[int]) -> list[Article]:
+    """Visible articles for these ids, in the order given (missing ones left out)."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    async with conn.execute(
+        f"SELECT * FROM articles WHERE withdrawn = 0 AND id IN ({marks})", ids
+    ) as cur:
+        by_id = {row["id"]: _article(row) for row in await cur.fetchall()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
+    """Newest visible articles first (published_at, then id as the tie-breaker)."""
+    async with conn.execute(
+        "SELECT id, title, published_at, lead, credit FROM articles WHERE withdrawn = 0 "
+        "ORDER BY published_at DESC, id DESC LIMIT :limit OFFSET :offset",
+        {"limit": limit, "offset": offset},
+    ) as cur:
+        return [_summary(row) for row in await cur.fetchall()]
+
+
+async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleSummary]:
+    """Summaries for these visible ids, in the order given."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    async with conn.execute(
+        f"SELECT id, title, published_at, lead, credit FROM articles "
+        f"WHERE withdrawn = 0 AND id IN ({marks})",
+        ids,
+    ) as cur:
+        by_id = {row["id"]: _summary(row) for row in await cur.fetchall()}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def count_visible(conn: aiosqlite.Connection) -> int:
+    """How many articles readers can see (not withdrawn)."""
+    async with conn.execute("SELECT count(*) FROM articles WHERE withdrawn = 0") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def newest_ids(conn: aiosqlite.Connection, n: int) -> list[int]:
+    """Ids of the ``n`` newest visible articles, oldest of them first (posting order)."""
+    async with conn.execute(
+        "SELECT id FROM (SELECT id, published_at FROM articles WHERE withdrawn = 0 "
+        "ORDER BY published_at DESC, id DESC LIMIT :n) ORDER BY published_at, id",
+        {"n": n},
+    ) as cur:
+        return [int(row[0]) for row in await cur.fetchall()]
+
+
+async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
+    """Every seed file the store knows, by source name: articles and recorded failures."""
+    states: dict[str, FileState] = {}
+    async with conn.execute(
+        "SELECT id, source, file_size, file_mtime_ns, content_hash, withdrawn FROM articles"
+    ) as cur:
+        async for row in cur:
+            states[row["source"]] = FileState(
+                row["source"], row["file_size"], row["file_mtime_ns"], row["content_hash"],
+                article_id=row["id"], withdrawn=bool(row["withdrawn"]),
+            )
+    async with conn.execute(
+        "SELECT source, reason, file_size, file_mtime_ns FROM seed_failures"
+    ) as cur:
+        async for row in cur:
+            old = states.get(row["source"])
+            states[row["source"]] = FileState(
+                row["source"], row["file_size"], row["file_mtime_ns"],
+                old.content_hash if old else "",
+                article_id=old.article_id if old else None,
+                withdrawn=old.withdrawn if old else False,
+                failure=row["reason"],
+            )
+    return states
+
+
+def _fts_values(parsed: ParsedArticle) -> dict[str, str]:
+    return {
+        "t": index_text(parsed.title),
+        "l": index_text(parsed.lead),
+        "b": index_text("\n".join(parsed.body)),
+    }
+
+
+def _row_values(parsed: ParsedArticle, size: int, mtime_ns: int, digest: str) -> dict[str, object]:
+    return {
+        "title": parsed.title,
+        "published_at": parsed.published_at.timestamp(),
+        "date_from_mtime": int(parsed.date_from_mtime),
+        "credit": parsed.credit,
+        "lead": parsed.lead,
+        "body": "\n".join(parsed.body),
+        "promo": "\n".join(parsed.promo),
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "hash": digest,
+    }
+
+
+async def insert_article(
+    conn: aiosqlite.Connection, source: str, parsed: ParsedArticle, *,
+    size: int, mtime_ns: int, digest: str, now: float,
+) -> int:
+    """Add a new article and its FTS row; returns the new id. Caller holds the transaction."""
+    values = _row_values(parsed, size, mtime_ns, digest) | {"source": source, "now": now}
+    cur = await conn.execute(
+        "INSERT INTO articles (source, title, published_at, date_from_mtime, credit, lead, body, "
+        "promo, file_size, file_mtime_ns, content_hash, added_at) VALUES (:source, :title, "
+        ":published_at, :date_from_mtime, :credit, :lead, :body, :promo, :size, :mtime_ns, "
+        ":hash, :now)",
+        values,
+    )
+    article_id = int(cur.lastrowid or 0)
+    await conn.execute(
+        "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
+        _fts_values(parsed) | {"id": article_id},
+    )
+    return article_id
+
+
+async def update_article(
+    conn: aiosqlite.Connection, article_id: int, parsed: ParsedArticle, *,
+    size: int, mtime_ns: int, digest: str, now: float,
+) -> None:
+    """Replace an edited article's content in place (same id), re-index it, un-withdraw it."""
+    values = _row_values(parsed, size, mtime_ns, digest) | {"id": article_id, "now": now}
+    await conn.execute(
+        "UPDATE articles SET title = :title, published_at = :published_at, "
+        "date_from_mtime = :date_from_mtime, credit = :credit, lead = :lead, body = :body, "
+        "promo = :promo, file_size = :size, file_mtime_ns = :mtime_ns, content_hash = :hash, "
+        "updated_at = :now, withdrawn = 0 WHERE id = :id",
+        values,
+    )
+    await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
+    await conn.execute(
+        "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
+        _fts_values(parsed) | {"id": article_id},
+    )
+
+
+async def touch_file(
+    conn: aiosqlite.Connection, article_id: int, *, size: int, mtime_ns: int
+) -> None:
+    """Remember a new mtime for a file whose content hash did not change."""
+    await conn.execute(
+        "UPDATE articles SET file_size = :size, file_mtime_ns = :mtime_ns WHERE id = :id",
+        {"id": article_id, "size": size, "mtime_ns": mtime_ns},
+    )
+
+
+async def withdraw(conn: aiosqlite.Connection, article_id: int, *, now: float) -> None:
+    """Hide an article whose file disappeared: kept in the table, removed from the index."""
+    await conn.execute(
+        "UPDATE articles SET withdrawn = 1, updated_at = :now WHERE id = :id",
+        {"id": article_id, "now": now},
+    )
+    await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
+
+
+async def record_failure(
+    conn: aiosqlite.Connection, source: str, reason: str, *, size: int, mtime_ns: int, now: float
+) -> None:
+    """Remember that a file failed to parse, so warm scans skip it and /reload still names it."""
+    await conn.execute(
+        "INSERT INTO seed_failures (source, reason, file_size, file_mtime_ns, failed_at) "
+        "VALUES (:source, :reason, :size, :mtime_ns, :now) ON CONFLICT (source) DO UPDATE SET "
+        "reason = excluded.reason, file_size = excluded.file_size, "
+        "file_mtime_ns = excluded.file_mtime_ns, failed_at = excluded.failed_at",
+        {"source": source, "reason": reason, "size": size, "mtime_ns": mtime_ns, "now": now},
+    )
+
+
+async def clear_failure(conn: aiosqlite.Connection, source: str) -> None:
+    """Forget a failure once the file parses again or is gone."""
+    await conn.execute("DELETE FROM seed_failures WHERE source = :source", {"source": source})

@@ -1,0 +1,93 @@
+"""Open the one aiosqlite connection a process uses: WAL, foreign keys, migrations."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# Migrations from version N-1 to N, applied in order inside one transaction each. Version 1 is
+# the whole schema.sql; later issues append SQL here rather than editing schema.sql in place.
+MIGRATIONS: dict[int, str] = {}
+
+
+class StoreError(Exception):
+    """The database could not be opened or migrated (bad path, newer schema, not a database)."""
+
+
+async def open_db(path: str | Path) -> aiosqlite.Connection:
+    """Open (creating the folder and schema if needed) and return the connection."""
+    path = Path(path)
+    try:
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except (OSError, aiosqlite.Error) as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await _migrate(conn)
+    except aiosqlite.Error as exc:
+        await conn.close()
+        raise StoreError(f"cannot use database {path}: {exc}") from exc
+    except StoreError:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this bot understands "
+            f"({SCHEMA_VERSION}); upgrade the bot"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    steps: list[tuple[int, str]] = []
+    if version == 0:
+        steps.append((1, resources.files("bot.store").joinpath("schema.sql").read_text("utf-8")))
+        version = 1
+    steps += [(v, MIGRATIONS[v]) for v in range(version + 1, SCHEMA_VERSION + 1)]
+    for target, sql in steps:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_sql(sql):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {target}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        log.info("database schema migrated to version %d", target)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a schema script into complete statements (sqlite3.complete_statement decides)."""
+    import sqlite3
+
+    statements: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if not buf and line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements

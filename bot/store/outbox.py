@@ -1,0 +1,246 @@
+"""The durable outbox: a row per (article, chat) before sending; 'sent' once Telegram accepts.
+
+Status moves queued → sent | failed | cancelled. Only the oldest queued row of a chat (its head) is
+ever eligible, so a later article never overtakes an earlier one stuck in retry for that chat.
+Writers hold ``state.write_lock(conn)``; these functions never open transactions themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["channel", "subscriber"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row: an article on its way to one chat."""
+
+    id: int
+    article_id: int
+    chat_id: str
+    kind: Kind
+    manual: bool
+    status: str
+    attempts: int
+    last_error: str | None
+    next_try_at: float
+    created_at: float
+    sent_at: float | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """Counts for /stats."""
+
+    queued_channel: int
+    queued_subscribers: int
+    sent: int
+    failed: int
+    cancelled: int
+    last_channel_post_at: float | None
+    recent_failures: tuple[Delivery, ...]
+
+    @property
+    def queued(self) -> int:
+        return self.queued_channel + self.queued_subscribers
+
+
+def _delivery(row: aiosqlite.Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        article_id=row["article_id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        manual=bool(row["manual"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        next_try_at=row["next_try_at"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        message_id=row["message_id"],
+    )
+
+
+async def unannounced(conn: aiosqlite.Connection) -> list[tuple[int, bool]]:
+    """(id, withdrawn) of every article not yet announced, oldest first."""
+    async with conn.execute(
+        "SELECT id, withdrawn FROM articles WHERE announced = 0 ORDER BY published_at, id"
+    ) as cur:
+        return [(int(r[0]), bool(r[1])) for r in await cur.fetchall()]
+
+
+async def mark_announced(conn: aiosqlite.Connection, ids: list[int]) -> None:
+    """Flag these articles as handled so no later tick queues them again."""
+    await conn.executemany(
+        "UPDATE articles SET announced = 1 WHERE id = :id", [{"id": i} for i in ids]
+    )
+
+
+async def enqueue(
+    conn: aiosqlite.Connection, article_id: int, chat_id: str, kind: Kind, *,
+    now: float, manual: bool = False,
+) -> bool:
+    """Queue one delivery; False when (article, chat) is already in the outbox (not manual)."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, manual, created_at, "
+        "next_try_at) VALUES (:article, :chat, :kind, :manual, :now, 0)",
+        {"article": article_id, "chat": chat_id, "kind": kind, "manual": int(manual), "now": now},
+    )
+    return cur.rowcount == 1
+
+
+_HEADS = (
+    "SELECT d.* FROM deliveries d JOIN (SELECT chat_id, MIN(id) AS id FROM deliveries "
+    "WHERE status = 'queued' GROUP BY chat_id) h ON h.id = d.id "
+    "WHERE (:channel OR d.kind != 'channel') "
+)
+
+
+async def due_heads(
+    conn: aiosqlite.Connection, now: float, *, include_channel: bool, limit: int = 200
+) -> list[Delivery]:
+    """The oldest queued delivery of each chat whose next try time has come, oldest first."""
+    async with conn.execute(
+        _HEADS + "AND d.next_try_at <= :now ORDER BY d.id LIMIT :limit",
+        {"channel": int(include_channel), "now": now, "limit": limit},
+    ) as cur:
+        return [_delivery(r) for r in await cur.fetchall()]
+
+
+async def next_try_at(conn: aiosqlite.Connection, *, include_channel: bool) -> float | None:
+    """When the earliest chat head becomes due (None: nothing queued)."""
+    async with conn.execute(
+        "SELECT MIN(next_try_at) FROM (" + _HEADS + ")", {"channel": int(include_channel)}
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+async def get(conn: aiosqlite.Connection, delivery_id: int) -> Delivery | None:
+    """One delivery by id."""
+    async with conn.execute("SELECT * FROM deliveries WHERE id = :id", {"id": delivery_id}) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _delivery(row)
+
+
+async def all_deliveries(conn: aiosqlite.Connection) -> list[Delivery]:
+    """Every row in id order (tests and diagnostics)."""
+    async with conn.execute("SELECT * FROM deliveries ORDER BY id") as cur:
+        return [_delivery(r) for r in await cur.fetchall()]
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, delivery_id: int, *, message_id: int | None, now: float
+) -> None:
+    """Telegram accepted the message: never send this row again."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'sent', sent_at = :now, message_id = :mid, "
+        "attempts = attempts + 1, last_error = NULL WHERE id = :id",
+        {"id": delivery_id, "now": now, "mid": message_id},
+    )
+
+
+async def reschedule(
+    conn: aiosqlite.Connection, delivery_id: int, *, at: float, error: str, count: bool
+) -> None:
+    """Keep the row queued, to be tried again at ``at``; ``count`` adds a failed attempt."""
+    await conn.execute(
+        "UPDATE deliveries SET next_try_at = :at, last_error = :error, "
+        "attempts = attempts + :count WHERE id = :id AND status = 'queued'",
+        {"id": delivery_id, "at": at, "error": error[:500], "count": int(count)},
+    )
+
+
+async def mark_failed(conn: aiosqlite.Connection, delivery_id: int, *, error: str) -> None:
+    """Give up on this row for good; the error stays visible in /stats."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'failed', last_error = :error, attempts = attempts + 1 "
+        "WHERE id = :id",
+        {"id": delivery_id, "error": error[:500]},
+    )
+
+
+async def cancel(conn: aiosqlite.Connection, delivery_id: int, *, reason: str) -> None:
+    """Drop one queued row on purpose (article withdrawn)."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', last_error = :reason "
+        "WHERE id = :id AND status = 'queued'",
+        {"id": delivery_id, "reason": reason[:500]},
+    )
+
+
+async def cancel_chat(conn: aiosqlite.Connection, chat_id: str, *, reason: str) -> int:
+    """Drop every queued row for a chat that can no longer receive messages."""
+    cur = await conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', last_error = :reason "
+        "WHERE chat_id = :chat AND status = 'queued'",
+        {"chat": chat_id, "reason": reason[:500]},
+    )
+    return cur.rowcount
+
+
+async def move_chat(conn: aiosqlite.Connection, old: str, new: str) -> int:
+    """Point queued rows of ``old`` at ``new`` (migrate_to_chat_id); duplicates are cancelled."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', last_error = 'duplicate after migration' "
+        "WHERE chat_id = :old AND status = 'queued' AND manual = 0 AND article_id IN "
+        "(SELECT article_id FROM deliveries WHERE chat_id = :new AND manual = 0)",
+        {"old": old, "new": new},
+    )
+    cur = await conn.execute(
+        "UPDATE deliveries SET chat_id = :new WHERE chat_id = :old AND status = 'queued'",
+        {"old": old, "new": new},
+    )
+    return cur.rowcount
+
+
+async def recent_channel_sends(
+    conn: aiosqlite.Connection, since: float
+) -> list[tuple[str, float]]:
+    """(chat_id, sent_at) of channel posts sent after ``since``, to restore pacing on start."""
+    async with conn.execute(
+        "SELECT chat_id, sent_at FROM deliveries WHERE kind = 'channel' AND status = 'sent' "
+        "AND sent_at > :since ORDER BY sent_at",
+        {"since": since},
+    ) as cur:
+        return [(str(r[0]), float(r[1])) for r in await cur.fetchall()]
+
+
+async def stats(conn: aiosqlite.Connection) -> OutboxStats:
+    """Counts by status, the last channel post time and the latest failures."""
+    counts: dict[tuple[str, str], int] = {}
+    async with conn.execute(
+        "SELECT status, kind, count(*) FROM deliveries GROUP BY status, kind"
+    ) as cur:
+        for status, kind, n in await cur.fetchall():
+            counts[(status, kind)] = int(n)
+    async with conn.execute(
+        "SELECT MAX(sent_at) FROM deliveries WHERE kind = 'channel' AND status = 'sent'"
+    ) as cur:
+        row = await cur.fetchone()
+    async with conn.execute(
+        "SELECT * FROM deliveries WHERE status = 'failed' ORDER BY id DESC LIMIT 3"
+    ) as cur:
+        failures = tuple(_delivery(r) for r in await cur.fetchall())
+
+    def total(status: str) -> int:
+        return counts.get((status, "channel"), 0) + counts.get((status, "subscriber"), 0)
+
+    return OutboxStats(
+        queued_channel=counts.get(("queued", "channel"), 0),
+        queued_subscribers=counts.get(("queued", "subscriber"), 0),
+        sent=total("sent"),
+        failed=total("failed"),
+        cancelled=total("cancelled"),
+        last_channel_post_at=None if row is None or row[0] is None else float(row[0]),
+        recent_failures=failures,
+    )

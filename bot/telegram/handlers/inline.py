@@ -1,0 +1,82 @@
+"""Inline mode: `@bot query` in any chat lists matching articles; empty query: the latest."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, Router
+from aiogram.types import (
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+)
+
+from bot.config import Settings
+from bot.models import Article, ArticleSummary
+from bot.telegram import formatting as fmt
+from bot.telegram.handlers.news import user_lang
+
+if TYPE_CHECKING:
+    from bot.services.search import SearchService
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+INLINE_PAGE = 20  # results per answer (Telegram allows up to 50)
+MAX_PAGE = 500
+CACHE_TIME = 30
+
+
+def _page_number(offset: str) -> int:
+    """The page an inline offset asks for (offsets are page numbers we handed out)."""
+    return (
+        int(offset) if offset.isascii() and offset.isdigit() and 0 < int(offset) <= MAX_PAGE else 1
+    )
+
+
+def result_for(
+    article: ArticleSummary | Article, settings: Settings, username: str | None, lang: str
+) -> InlineQueryResultArticle:
+    """One inline result whose chosen message is the article card with a deep link."""
+    return InlineQueryResultArticle(
+        id=f"a{article.id}",
+        title=" ".join(article.title.split())[:200] or f"#{article.id}",
+        description=fmt.inline_description(article),  # type: ignore[arg-type]
+        input_message_content=InputTextMessageContent(
+            message_text=fmt.article_card(article, settings.source_tz, username, lang),
+            parse_mode="HTML",
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+    )
+
+
+@router.inline_query()
+async def inline_query(
+    query: InlineQuery, bot: Bot, search: SearchService, settings: Settings
+) -> None:
+    lang = user_lang(query.from_user)
+    text = " ".join(query.query.split())
+    page_no = _page_number(query.offset)
+    articles: list[ArticleSummary | Article] = []
+    has_next = False
+    if text:
+        hits = await search.search(text, page=page_no, per_page=INLINE_PAGE)
+        if hits is not None:
+            has_next = hits.has_next
+            for hit in hits.items:
+                article = await search.article(hit.id)
+                if article is not None:
+                    articles.append(article)
+    else:
+        latest = await search.latest(page=page_no, per_page=INLINE_PAGE)
+        has_next = latest.has_next
+        articles.extend(latest.items)
+    username = (await bot.me()).username
+    await query.answer(
+        [result_for(a, settings, username, lang) for a in articles],
+        cache_time=CACHE_TIME,
+        is_personal=True,
+        next_offset=str(page_no + 1) if has_next and articles else "",
+    )

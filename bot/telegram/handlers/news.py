@@ -1,0 +1,215 @@
+"""Reading: /latest, /search, /article and their buttons (open article, ◀ ▶ paging)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+
+from bot.config import Settings
+from bot.telegram import formatting as fmt
+from bot.telegram.callbacks import (
+    LatestPage,
+    OpenArticle,
+    QueryCache,
+    SearchPage,
+    list_keyboard,
+    resolve_query,
+    search_page_data,
+)
+from bot.telegram.texts import lang_of, t
+
+if TYPE_CHECKING:
+    from bot.services.search import SearchService
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+DEFAULT_LATEST = 5
+MAX_LATEST = 20
+SEARCH_PER_PAGE = 5
+MAX_PAGE = 10_000
+MAX_ID = 2**63 - 1
+View = tuple[str, InlineKeyboardMarkup | None]
+
+
+def user_lang(user: User | None) -> str:
+    """The reply language for this user (Russian unless their Telegram is in English)."""
+    return lang_of(user.language_code if user else None)
+
+
+def parse_id(text: str | None) -> int | None:
+    """An article id from user text (``7``, ``#7``), or None when it is not a sane number."""
+    m = re.fullmatch(r"#?(\d{1,19})", (text or "").strip(), re.ASCII)
+    return int(m.group(1)) if m and 0 < int(m.group(1)) <= MAX_ID else None
+
+
+async def latest_view(
+    search: SearchService, settings: Settings, page: int, n: int, lang: str
+) -> View:
+    """Text and keyboard for page ``page`` of /latest (clamped to the last page)."""
+    result = await search.latest(page=page, per_page=n)
+    if not result.items and result.total and page > result.pages:
+        result = await search.latest(page=result.pages, per_page=n)
+    markup = list_keyboard(
+        result,
+        [a.id for a in result.items],
+        [a.title for a in result.items],
+        lang,
+        lambda p: LatestPage(page=p, n=n).pack(),
+    )
+    return fmt.latest_text(result, settings.source_tz, lang), markup
+
+
+async def search_view(
+    search: SearchService,
+    settings: Settings,
+    queries: QueryCache,
+    query: str,
+    page: int,
+    lang: str,
+) -> View:
+    """Text and keyboard for one page of results for ``query``."""
+    result = await search.search(query, page=page, per_page=SEARCH_PER_PAGE)
+    if result is None:
+        return t(lang, "search_nothing"), None
+    if not result.items and result.total and page > result.pages:
+        result = await search.search(query, page=result.pages, per_page=SEARCH_PER_PAGE)
+        if result is None:
+            return t(lang, "search_nothing"), None
+    markup = list_keyboard(
+        result,
+        [h.id for h in result.items],
+        [h.title for h in result.items],
+        lang,
+        lambda p: search_page_data(p, query, queries),
+    )
+    return fmt.search_text(result, query, settings.source_tz, lang), markup
+
+
+async def send_article(
+    bot: Bot,
+    chat_id: int,
+    article_id: int | None,
+    search: SearchService,
+    settings: Settings,
+    lang: str,
+) -> None:
+    """Send the whole article as one or more messages, or say that there is no such article."""
+    article = await search.article(article_id) if article_id is not None else None
+    if article is None:
+        shown = fmt.escape(str(article_id)) if article_id is not None else "?"
+        await bot.send_message(chat_id, t(lang, "article_missing", id=shown))
+        return
+    for part in fmt.article_messages(article, settings.source_tz, lang):
+        await bot.send_message(chat_id, part)
+
+
+async def edit_view(query: CallbackQuery, view: View) -> None:
+    """Replace the list message with another page; an unchanged page is not an error."""
+    text, markup = view
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            raise
+    await query.answer()
+
+
+@router.message(Command("latest"))
+async def cmd_latest(
+    message: Message, command: CommandObject, search: SearchService, settings: Settings
+) -> None:
+    lang = user_lang(message.from_user)
+    n = DEFAULT_LATEST
+    if command.args and command.args.strip():
+        parsed = parse_id(command.args)
+        if parsed is None:
+            await message.answer(t(lang, "latest_usage", max=MAX_LATEST))
+            return
+        n = min(parsed, MAX_LATEST)
+    text, markup = await latest_view(search, settings, 1, n, lang)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(LatestPage.filter())
+async def cb_latest(
+    query: CallbackQuery, callback_data: LatestPage, search: SearchService, settings: Settings
+) -> None:
+    n = min(max(callback_data.n, 1), MAX_LATEST)
+    page = min(max(callback_data.page, 1), MAX_PAGE)
+    await edit_view(
+        query, await latest_view(search, settings, page, n, user_lang(query.from_user))
+    )
+
+
+@router.message(Command("search"))
+async def cmd_search(
+    message: Message,
+    command: CommandObject,
+    search: SearchService,
+    settings: Settings,
+    queries: QueryCache,
+) -> None:
+    lang = user_lang(message.from_user)
+    query = " ".join((command.args or "").split())
+    if not query:
+        await message.answer(t(lang, "search_usage"))
+        return
+    text, markup = await search_view(search, settings, queries, query, 1, lang)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(SearchPage.filter())
+async def cb_search(
+    query: CallbackQuery,
+    callback_data: SearchPage,
+    search: SearchService,
+    settings: Settings,
+    queries: QueryCache,
+) -> None:
+    lang = user_lang(query.from_user)
+    text = resolve_query(callback_data, queries)
+    if text is None:
+        await query.answer(t(lang, "search_expired"), show_alert=True)
+        return
+    page = min(max(callback_data.page, 1), MAX_PAGE)
+    await edit_view(query, await search_view(search, settings, queries, text, page, lang))
+
+
+@router.message(Command("article"))
+async def cmd_article(
+    message: Message, command: CommandObject, bot: Bot, search: SearchService, settings: Settings
+) -> None:
+    lang = user_lang(message.from_user)
+    if not (command.args or "").strip():
+        await message.answer(t(lang, "article_usage"))
+        return
+    article_id = parse_id(command.args)
+    if article_id is None:
+        shown = fmt.clip(command.args or "", 40)
+        await message.answer(t(lang, "article_missing", id=shown))
+        return
+    await send_article(bot, message.chat.id, article_id, search, settings, lang)
+
+
+@router.callback_query(OpenArticle.filter(F.id > 0))
+async def cb_article(
+    query: CallbackQuery,
+    callback_data: OpenArticle,
+    bot: Bot,
+    search: SearchService,
+    settings: Settings,
+) -> None:
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    article_id = callback_data.id if callback_data.id <= MAX_ID else None
+    await send_article(bot, chat_id, article_id, search, settings, user_lang(query.from_user))

@@ -1,0 +1,102 @@
+"""Middlewares: obey 429 on replies (bounded), and track in-flight updates for a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import TelegramObject, Update
+
+log = logging.getLogger(__name__)
+
+# True while an update is being handled: requests made then are replies to a user.
+replying: ContextVar[bool] = ContextVar("replying", default=False)
+
+
+class ReplyRetry(BaseRequestMiddleware):
+    """Retry a reply after Telegram's retry_after (a few times, short waits only).
+
+    Only requests made while handling an update are retried here; the scheduler's channel and
+    subscriber sends keep seeing TelegramRetryAfter so their own pacing logic can react.
+    """
+
+    def __init__(self, attempts: int = 3, max_wait: float = 30.0) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if not replying.get() or isinstance(method, GetUpdates):
+            return await make_request(bot, method)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts or exc.retry_after > self.max_wait:
+                    raise
+                log.warning(
+                    "%s hit a flood limit; retrying in %s s",
+                    type(method).__name__,
+                    exc.retry_after,
+                )
+                await asyncio.sleep(exc.retry_after + 0.1)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class InFlight(BaseMiddleware):
+    """Outer update middleware: marks the reply context and counts updates still being handled."""
+
+    def __init__(self) -> None:
+        self.running: set[int] = set()
+        self.max_seen = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        update_id = event.update_id if isinstance(event, Update) else 0
+        self.running.add(update_id)
+        self.max_seen = max(self.max_seen, update_id)
+        self._idle.clear()
+        token = replying.set(True)
+        try:
+            return await handler(event, data)
+        finally:
+            replying.reset(token)
+            self.running.discard(update_id)
+            if not self.running:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until no update is being handled; False if some are still running at timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning(
+                "shutdown: %d update(s) still running after %.0f s", len(self.running), timeout
+            )
+            return False
+        return True
+
+    def confirm_offset(self) -> int:
+        """The getUpdates offset that confirms every update whose handling has finished."""
+        return min(self.running) if self.running else self.max_seen + 1

@@ -1,0 +1,93 @@
+"""Pure: the channel post and the subscriber alert for one article (HTML + optional URL button).
+
+The channel gets the whole article when it fits one message; otherwise the title, date, credit,
+lead and a «Читать полностью» button that deep-links to the article in the bot. Promo lines and
+page junk never appear (the parser keeps them out of title, lead and body).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from bot.models import Article
+from bot.telegram.formatting import (
+    MAX_MESSAGE_LEN,
+    article_messages,
+    deep_link,
+    escape,
+    fmt_date,
+    utf16_len,
+)
+
+log = logging.getLogger(__name__)
+
+READ_MORE = "Читать полностью"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+ALERT_LEAD_BUDGET = 1000
+"""UTF-16 units of lead in a subscriber alert: a card, not the article."""
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One message to send: HTML text and an optional inline keyboard."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+def clip_plain(text: str, budget: int) -> str:
+    """Escaped ``text`` cut at a word boundary (with "…") to fit ``budget`` UTF-16 units."""
+    text = " ".join(text.split())
+    if utf16_len(escape(text)) <= budget:
+        return escape(text)
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if utf16_len(escape(text[:mid]) + ELLIPSIS) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text.rfind(" ", 0, lo + 1)
+    if cut > lo * 3 // 4:
+        lo = cut
+    return escape(text[:lo].rstrip()) + ELLIPSIS
+
+
+def _head(article: Article, tz: ZoneInfo) -> str:
+    meta = fmt_date(article.published_at, tz)
+    if article.credit:
+        meta += f" · Фото: {article.credit}"
+    return f"<b>{clip_plain(article.title, 1000)}</b>\n<i>{clip_plain(meta, 500)}</i>"
+
+
+def _button(bot_username: str | None, article_id: int) -> InlineKeyboardMarkup | None:
+    if not bot_username:
+        return None
+    url = deep_link(bot_username, article_id)
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=READ_MORE, url=url)]])
+
+
+def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
+    head = _head(article, tz)
+    if not article.lead.strip():
+        return head
+    budget = min(lead_budget, MAX_MESSAGE_LEN - utf16_len(head) - len("\n\n<i></i>"))
+    return f"{head}\n\n<i>{clip_plain(article.lead, budget)}</i>"
+
+
+def channel_post(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
+    """The whole article when it fits one message, else a card with a deep-link button."""
+    messages = article_messages(article, tz)
+    if len(messages) == 1:
+        return Post(messages[0])
+    return Post(_card(article, tz, MAX_MESSAGE_LEN), _button(bot_username, article.id))
+
+
+def subscriber_alert(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
+    """A compact card (title, date, credit, start of the lead) with a «Читать полностью» button."""
+    return Post(_card(article, tz, ALERT_LEAD_BUDGET), _button(bot_username, article.id))

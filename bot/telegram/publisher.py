@@ -1,0 +1,113 @@
+"""The Publisher over aiogram: sends outbox messages and maps Telegram's refusals to outbox rules.
+
+No retries here: every refusal becomes a ``SendError`` subclass that the deliverer (the one place
+owning pacing and retries) acts on.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+)
+
+from bot.models import Article
+from bot.services.publishing import (
+    BadMessage,
+    ChatMigrated,
+    ChatUnavailable,
+    RetryAfter,
+    SendError,
+    TransientError,
+)
+from bot.store.outbox import Kind
+from bot.telegram.formatting import escape
+from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
+
+log = logging.getLogger(__name__)
+
+MESSAGE_FAULTS = (
+    "too long", "parse", "empty", "non-empty", "markup", "button", "url", "entit", "caption",
+)
+"""Words in a 400's description that blame the message, not the chat (resending can't help)."""
+
+
+def chat_ref(chat_id: str) -> int | str:
+    """'@name' stays a string; numeric ids go to Telegram as integers."""
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id
+
+
+def classify(exc: Exception) -> SendError:
+    """Which outbox rule applies to this aiogram exception."""
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryAfter(float(exc.retry_after), f"429 Too Many Requests: retry after "
+                          f"{exc.retry_after}")
+    if isinstance(exc, TelegramMigrateToChat):
+        return ChatMigrated(exc.migrate_to_chat_id, exc.message.splitlines()[0])
+    if isinstance(exc, TelegramForbiddenError):
+        return ChatUnavailable(f"403 {exc.message}")
+    if isinstance(exc, TelegramBadRequest):
+        text = exc.message.lower()
+        if any(word in text for word in MESSAGE_FAULTS):
+            return BadMessage(f"400 {exc.message}")
+        return ChatUnavailable(f"400 {exc.message}")
+    if isinstance(exc, TelegramAPIError):
+        return TransientError(f"{type(exc).__name__}: {exc.message}")
+    return TransientError(f"{type(exc).__name__}: {exc}")
+
+
+class AiogramPublisher:
+    """Sends channel posts and subscriber alerts through an aiogram Bot."""
+
+    def __init__(
+        self, bot: Bot, *, bot_username: str | None, tz: ZoneInfo, timeout: int = 20
+    ) -> None:
+        self.bot = bot
+        self.bot_username = bot_username
+        self.tz = tz
+        self.timeout = timeout
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+        if kind == "channel":
+            post = channel_post(article, self.tz, self.bot_username)
+        else:
+            post = subscriber_alert(article, self.tz, self.bot_username)
+        try:
+            message = await self.bot.send_message(
+                chat_id=chat_ref(chat_id),
+                text=post.text,
+                parse_mode="HTML",
+                reply_markup=post.markup,
+                link_preview_options=NO_PREVIEW,
+                request_timeout=self.timeout,
+            )
+        except Exception as exc:
+            raise classify(exc) from exc
+        return message.message_id
+
+    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
+        """Tell each admin in private; an admin who never started the bot is only logged."""
+        text = (
+            "⚠️ Публикация в канал приостановлена.\n"
+            f"Причина: {escape(reason)}\n\n"
+            "Очередь сохранена. Исправьте права бота в канале и отправьте /resume."
+        )
+        for admin_id in sorted(admin_ids):
+            try:
+                await self.bot.send_message(
+                    chat_id=admin_id, text=text, parse_mode="HTML",
+                    link_preview_options=NO_PREVIEW, request_timeout=self.timeout,
+                )
+            except Exception as exc:
+                log.warning("could not notify admin %s: %s", admin_id, exc)

@@ -1,0 +1,76 @@
+"""Russian normalisation for search: casefold, ё→е, Snowball stems; shared by index and queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+
+# A word is a run of letters/digits, optionally joined by inner hyphens or apostrophes
+# ("военно-технический", "MILEX-2025"); hyphenated words are indexed as their parts. Stress
+# accents (U+0300/U+0301) inside a word are part of it and folded away.
+_SEP = r"(?:[\u0300\u0301]+[-'’]?|[-'’])"
+WORD_RE = re.compile(rf"[^\W_]+(?:{_SEP}[^\W_]+)*[\u0300\u0301]*", re.UNICODE)
+PART_RE = re.compile(r"[^\W_]+(?:[\u0300\u0301]+[^\W_]+)*[\u0300\u0301]*", re.UNICODE)
+
+_russian = Stemmer.Stemmer("russian")
+_english = Stemmer.Stemmer("english")
+_CYRILLIC = re.compile(r"[а-я]")
+_STRESS = str.maketrans({"ё": "е", "\u0300": None, "\u0301": None})
+
+# Function words that say nothing about the topic: left out of a query that has other words
+# (a query made only of them is searched as typed). Folded (ё→е).
+STOP_WORDS = frozenset(
+    """
+    а без более бы был была были было быть в вам вас весь во вот все всего всех вы где да даже
+    для до его ее ей если есть еще же за здесь и из или им их к как ко когда кто ли либо между
+    меня мне мы на над нам нас не него нее нет ни них но ну о об однако он она они оно от очень
+    по под при с со так также такой там те тем то того тоже той только том ты у уже хотя чего
+    чем что чтобы эта эти это этого этой этом этот я
+    a an and are as at be by for from in is it of on or that the this to was with
+    """.split()
+)
+
+
+def fold(word: str) -> str:
+    """Case-fold and fold ё to е, the way both the index and the queries see a word."""
+    return word.casefold().translate(_STRESS)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball stem of one already folded word (Russian for Cyrillic, English for Latin)."""
+    if _CYRILLIC.search(word):
+        return _russian.stemWord(word)
+    if word.isascii() and word.isalpha():
+        return _english.stemWord(word)
+    return word
+
+
+def words(text: str) -> Iterator[str]:
+    """The folded word parts of ``text`` in order (hyphenated words split into parts)."""
+    for match in PART_RE.finditer(text):
+        yield fold(match.group())
+
+
+def word_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each word part of ``text`` as (start, end, folded part), for marking the original text."""
+    for match in PART_RE.finditer(text):
+        yield match.start(), match.end(), fold(match.group())
+
+
+def stems(text: str) -> list[str]:
+    """Stems of every word part of ``text``, in order."""
+    return [stem(w) for w in words(text)]
+
+
+def index_text(text: str) -> str:
+    """What goes into the FTS5 column for ``text``: its stems separated by spaces."""
+    return " ".join(stems(text))
+
+
+def is_stop(word: str) -> bool:
+    """True for a folded function word (``и``, ``в``, ``что`` …) that carries no topic."""
+    return word in STOP_WORDS

@@ -1,0 +1,92 @@
+"""The command line as a user runs it: ``python -m bot ingest`` and its errors, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, copy_seeds
+
+TOKEN = "123456:AAE-very-secret"
+
+
+def run_bot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "ADMIN_IDS"}}
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_ingest_reports_then_unchanged(tmp_path: Path) -> None:
+    seeds = copy_seeds(tmp_path / "seeds")
+    db = tmp_path / "data" / "bot.sqlite3"
+    first = run_bot("ingest", "--seeds", str(seeds), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "added      1" in first.stdout
+    assert "failed     0" in first.stdout
+    assert db.exists()
+    second = run_bot("ingest", "--seeds", str(seeds), "--db", str(db))
+    assert second.returncode == 0
+    assert "unchanged  1" in second.stdout
+    assert "added      0" in second.stdout
+
+
+def test_ingest_uses_env_settings_and_names_failed_files(tmp_path: Path) -> None:
+    seeds = copy_seeds(tmp_path / "seeds")
+    (seeds / "broken.txt").write_bytes(b"")
+    env = {"SEEDS_DIR": str(seeds), "DB_PATH": str(tmp_path / "x" / "y.sqlite3")}
+    result = run_bot("ingest", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "failed     1" in result.stdout
+    assert "failed: broken.txt:" in result.stdout
+
+
+def test_ingest_cannot_run_exits_1(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_bot("ingest", "--seeds", str(ROOT / "seeds"), "--db", str(blocker / "db.sqlite3"))
+    assert result.returncode == 1
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_bot("ingest", "--seeds", str(tmp_path / "nope"), "--db", str(tmp_path / "d"))
+    assert missing.returncode == 1
+    assert "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize("args", [["frobnicate"], ["ingest", "--nope"], ["search"], ["--bad"]])
+def test_bad_usage_exits_2_with_usage(args: list[str]) -> None:
+    result = run_bot(*args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("ADMIN_IDS", "abc"), ("POST_INTERVAL", "-1"), ("SOURCE_TZ", "Nowhere")]
+)
+def test_bad_setting_is_one_line_exit_2(name: str, value: str, tmp_path: Path) -> None:
+    result = run_bot("ingest", env={name: value, "BOT_TOKEN": TOKEN}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0]
+    assert TOKEN not in result.stderr + result.stdout
+
+
+def test_dotenv_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("POST_INTERVAL=zero\n", encoding="utf-8")
+    result = run_bot("ingest", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "POST_INTERVAL" in result.stderr
