@@ -13,6 +13,9 @@ N articles (`ensure_db`).
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import fcntl
 import math
 import os
 import shutil
@@ -56,14 +59,62 @@ def record_when(i: int, record: dict[str, Any]) -> datetime:
     return common.record_date(record) + timedelta(minutes=7 * record.get("copy", 0))
 
 
+def seed_date_now() -> datetime:
+    """Now, as a seed file's date line would give it (the source time zone, whole minutes)."""
+    return datetime.now(common.TZ).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def split_text(record: dict[str, Any]) -> tuple[str, str, str]:
     """(title, lead, body) as the parser sees a seed file: the lead is the first paragraph."""
     paras = [p.strip() for p in record["text"].split("\n") if p.strip()]
     return " ".join(record["title"].split()), paras[0], "\n".join(paras[1:])
 
 
+def run_dir() -> Path:
+    """This process's own scratch folder under bench/.work (two bench runs never share files).
+
+    Databases in it are deleted when the process exits; logs stay. Folders of processes that
+    are gone are pruned the next time.
+    """
+    global _RUN
+    if _RUN is None:
+        for old in WORK.glob("run-*"):
+            pid = old.name.removeprefix("run-")
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(old, ignore_errors=True)
+        _RUN = WORK / f"run-{os.getpid()}"
+        _RUN.mkdir(parents=True, exist_ok=True)
+        atexit.register(_drop_databases, _RUN)
+    return _RUN
+
+
+_RUN: Path | None = None
+
+
+def _drop_databases(folder: Path) -> None:
+    for f in folder.glob("*.sqlite3*"):
+        f.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """Serialise building one cached item across concurrent bench processes."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    with (WORK / f".{name}.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def ensure_seeds(n: int) -> tuple[Path, int]:
     """bench/.work/seeds-N with N seed files (cached between runs); returns (folder, bytes)."""
+    with cache_lock(f"seeds-{n}"):
+        return _ensure_seeds(n)
+
+
+def _ensure_seeds(n: int) -> tuple[Path, int]:
     folder = WORK / f"seeds-{n}"
     marker = WORK / f"seeds-{n}.done"
     if marker.exists() and marker.read_text().split()[0] == str(SEED_FORMAT):
@@ -138,7 +189,7 @@ def ingest_cli(seeds: Path, db: Path, timeout: float = 1800) -> tuple[float, int
     """`python -m bot ingest` once; (wall seconds, peak RSS KiB, output); raises on failure."""
     code, wall, rss, out = run_child(
         [PYTHON, "-m", "bot", "ingest", "--seeds", str(seeds), "--db", str(db)],
-        bot_env(), timeout, WORK / "logs" / "ingest.log",
+        bot_env(), timeout, run_dir() / "ingest.log",
     )  # fmt: skip
     if code != 0:
         raise RuntimeError(f"python -m bot ingest exited {code}:\n{out[-2000:]}")
@@ -148,6 +199,11 @@ def ingest_cli(seeds: Path, db: Path, timeout: float = 1800) -> tuple[float, int
 def ensure_db(n: int) -> tuple[Path, Path]:
     """(seeds folder, database) holding N corpus articles, built by the real CLI and cached."""
     seeds, _ = ensure_seeds(n)
+    with cache_lock(f"db-{n}"):
+        return seeds, _ensure_db(n, seeds)
+
+
+def _ensure_db(n: int, seeds: Path) -> Path:
     db = WORK / f"db-{n}.sqlite3"
     marker = WORK / f"db-{n}.done"
     if not (marker.exists() and db.exists()):
@@ -156,7 +212,7 @@ def ensure_db(n: int) -> tuple[Path, Path]:
         wall, _, _ = ingest_cli(seeds, db)
         print(f"  built in {wall:.1f} s", flush=True)
         marker.write_text("ok\n")
-    return seeds, db
+    return db
 
 
 def copy_db(src: Path, dest: Path) -> Path:
@@ -211,12 +267,12 @@ def main() -> int:
     seeds, size = ensure_seeds(n)
     print(f"ingest: {n:,} seed files, {size / 1e6:.1f} MB, in {seeds.relative_to(ROOT)}")
 
-    floor_s = floor(n, WORK / "floor.sqlite3")
+    floor_s = floor(n, run_dir() / "floor.sqlite3")
     floor_rate = n / floor_s
     print(f"floor (index_text + FTS5 insert, one transaction): {floor_s:.2f} s, "
           f"{floor_rate:,.0f} articles/s")  # fmt: skip
 
-    db = WORK / "ingest.sqlite3"
+    db = run_dir() / "ingest.sqlite3"
     remove_db(db)
     cold_s, cold_rss, out = ingest_cli(seeds, db)
     cold_rate = n / cold_s
@@ -247,6 +303,17 @@ def main() -> int:
         "warm_s": round(warm_s, 3), "warm_unchanged": unchanged,
         "warm_peak_rss_mb": round(warm_rss / 1024, 1),
         "pass": {"cold": ok_cold, "warm": ok_warm},
+        "rows": [
+            {"figure": f"ingest cold, {n:,} articles (`python -m bot ingest`)",
+             "value": f"{cold_rate:,.0f} articles/s, {mb_s:.1f} MB/s",
+             "floor": f"{floor_rate:,.0f} articles/s", "ratio": round(ratio, 2),
+             "target": "≥ 0.6× floor", "pass": ok_cold,
+             "floor_name": "index_text + FTS5 insert, 1 transaction"},
+            {"figure": f"ingest warm, {unchanged:,} unchanged files", "value": f"{warm_s:.2f} s",
+             "target": "≤ 1 s", "pass": ok_warm},
+            {"figure": "ingest DB size / peak RSS (cold)",
+             "value": f"{db_mb:.0f} MB / {cold_rss / 1024:.0f} MB", "target": "", "pass": None},
+        ],
     }  # fmt: skip
     common.emit(summary)
     return 0

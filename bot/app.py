@@ -7,11 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
-
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
-from aiogram.utils.token import TokenValidationError
+from typing import Any
 
 from bot.config import Settings
 from bot.services.ingest import IngestError, Ingestor
@@ -24,6 +20,7 @@ NO_TOKEN = (
     "(BOT_TOKEN=123456:ABC...), or try the bot offline with `python -m bot console`."
 )
 POLLING_TIMEOUT = 25
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _say(line: str) -> None:
@@ -40,11 +37,9 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
             return await run_console(settings)
         _say(NO_TOKEN)
         return 2
-    from bot.telegram import build_dispatcher, make_bot
-
-    stop = asyncio.Event()
+    stop = asyncio.Event()  # a signal before polling starts (aiogram then takes over)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # until polling installs its own handlers
+    for sig in SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
@@ -53,8 +48,6 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
         _say(f"error: {exc}")
         return 1
     try:
-        from bot.services.search import SearchService
-
         ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
         try:
             report = await ingestor.scan()
@@ -64,20 +57,35 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
         log.info("seeds %s: %s", settings.seeds_dir, report.summary())
         for failed in report.failed:
             log.warning("seed file %s skipped: %s", failed.name, failed.reason)
-        if stop.is_set():
-            return 0
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        return 0 if stop.is_set() else await _poll(settings, conn, ingestor, stop)
+    finally:
+        for sig in SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await conn.close()
+
+
+async def _poll(settings: Settings, conn: Any, ingestor: Ingestor, stop: asyncio.Event) -> int:
+    """Long polling with the real Dispatcher; aiogram stops it on SIGTERM/SIGINT."""
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+    from aiogram.utils.token import TokenValidationError
+
+    from bot.services.search import SearchService
+    from bot.telegram import build_dispatcher, make_bot
+
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    try:
         try:
             bot = make_bot(settings.bot_token.reveal(), session)
         except TokenValidationError:
-            await session.close()
             _say("error: BOT_TOKEN does not look like a bot token (expected 123456:ABC...).")
             return 2
         dp = build_dispatcher(
             settings, conn=conn, search=SearchService(conn), ingestor=ingestor, bot=bot
         )
         if stop.is_set():
-            await session.close()
             return 0
         log.info("long polling %s", settings.telegram_api_url)
         try:
@@ -91,7 +99,4 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
         log.info("stopped cleanly")
         return 0
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
-        await conn.close()
+        await session.close()

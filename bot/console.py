@@ -136,7 +136,8 @@ class Console:
             return
         label = f"{who} (edited)>" if output.kind == "edit" else f"{who}>"
         lines = readable(output.text).splitlines() or [""]
-        self.say("\n".join([f"{label} {lines[0]}", *("     " + ln for ln in lines[1:])]))
+        rest = [f"     {line}".rstrip() for line in lines[1:]]
+        self.say("\n".join([f"{label} {lines[0]}", *rest]))
         for row in output.markup.inline_keyboard if output.markup else []:
             cells = []
             for button in row:
@@ -165,6 +166,16 @@ async def run_console(
 ) -> int:
     """Run the offline chat until /quit or end of input; returns the exit code."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    root, level = logging.getLogger(), logging.getLogger().level
+    if level > logging.DEBUG:  # keep the chat readable: only warnings on stderr
+        root.setLevel(max(level, logging.WARNING))
+    try:
+        return await _run(settings, stdin, stdout, language)
+    finally:
+        root.setLevel(level)
+
+
+async def _run(settings: Settings, stdin: TextIO, stdout: TextIO, language: str) -> int:
     try:
         conn = await open_db(settings.db_path)
     except StoreError as exc:

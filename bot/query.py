@@ -21,6 +21,8 @@ MAX_TERMS = 32
 """Terms (words, phrases, exclusions) beyond this are ignored."""
 MAX_PHRASE_WORDS = 16
 """Words kept from one quoted phrase."""
+MAX_COORD_TERMS = 6
+"""Up to this many terms, articles missing only one term rank above those missing more."""
 MIN_PREFIX = 2
 """A ``word*`` whose prefix folds to fewer characters is searched as a plain word."""
 
@@ -45,6 +47,10 @@ class Term:
         return f"{quoted} *" if self.prefix else quoted
 
 
+def _and(terms: tuple[Term, ...]) -> str:
+    return " AND ".join(t.fts() for t in terms)
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """A parsed query: terms every result should have, and terms no result may have."""
@@ -58,16 +64,25 @@ class Query:
         return f"({expr}) NOT ({' OR '.join(t.fts() for t in self.exclude)})"
 
     def match_all(self) -> str:
-        """Articles with every term (and none of the excluded ones)."""
-        return self._not(" AND ".join(t.fts() for t in self.include))
+        """Articles with every term (and none of the excluded ones): search's first tier."""
+        return self._not(_and(self.include))
 
-    def match_rest(self) -> str | None:
-        """Articles with some but not all of the terms: the OR fallback (None for one term)."""
-        if len(self.include) < 2:
-            return None
-        any_ = " OR ".join(t.fts() for t in self.include)
-        all_ = " AND ".join(t.fts() for t in self.include)
-        return self._not(f"({any_}) NOT ({all_})")
+    def tiers(self) -> tuple[str, ...]:
+        """Disjoint expressions, best first: every term; all terms but one; any term."""
+        terms = self.include
+        if len(terms) < 2:
+            return (self.match_all(),)
+        every, some = _and(terms), " OR ".join(t.fts() for t in terms)
+        if not 3 <= len(terms) <= MAX_COORD_TERMS:
+            return self.match_all(), self._not(f"({some}) NOT ({every})")
+        but_one = " OR ".join(
+            f"({_and(terms[:i] + terms[i + 1 :])})" for i in range(len(terms))
+        )
+        return (
+            self.match_all(),
+            self._not(f"({but_one}) NOT ({every})"),
+            self._not(f"({some}) NOT ({but_one})"),
+        )
 
     def marks(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """Stems and stem prefixes whose words a snippet should mark."""

@@ -13,8 +13,18 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 #: Methods that count as "sending a message" for the flood limits.
-SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "sendmediagroup",
-                          "copymessage", "forwardmessage", "sendsticker", "sendvideo"})
+SEND_METHODS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+        "copymessage",
+        "forwardmessage",
+        "sendsticker",
+        "sendvideo",
+    }
+)
 
 
 class Clock(Protocol):
@@ -117,7 +127,7 @@ class RateLimiter:
         return self.limits.enabled and method in self.limits.methods
 
     def check(self, chat_id: int, *, is_group: bool, paid: bool) -> int:
-        """Consume a slot and return 0, or return retry_after (whole seconds ≥ 1) and consume none."""
+        """Consume a slot and return 0, or return retry_after (seconds ≥ 1) and consume nothing."""
         lim, now = self.limits, self.clock.monotonic()
         if paid:
             if self._paid is None:

@@ -1,4 +1,4 @@
-"""Port of tdlib's parse_html (td/telegram/MessageEntity.cpp), so the fake server rejects what Telegram rejects.
+"""Port of tdlib's parse_html (td/telegram/MessageEntity.cpp): reject what Telegram rejects.
 
 The scanner works on UTF-8 bytes like td does, so every `byte offset N` in an error equals the real
 server's. Entity offsets and lengths are UTF-16 code units. On top of td, `nesting_errors` lists
@@ -15,12 +15,39 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SUPPORTED_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-     "span", "pre", "code", "blockquote", "tg-time"}
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+        "tg-time",
+    }
 )
-_SIMPLE = {"i": "italic", "em": "italic", "b": "bold", "strong": "bold", "s": "strikethrough",
-           "strike": "strikethrough", "del": "strikethrough", "u": "underline", "ins": "underline",
-           "tg-spoiler": "spoiler", "span": "spoiler"}
+_SIMPLE = {
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
 _SPACE = frozenset(b" \t\r\n\x00\x0b")
 _ATTR_NAME_STOP = frozenset(b" \t\r\n\x00\x0b=>/\"'")
 _SPECIAL = re.compile(rb"[<&]")
@@ -28,12 +55,25 @@ _CONTINUATION = bytes(range(0x80, 0xC0))
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?(.*)$", re.S)
 _INT64 = re.compile(r"-?[0-9]+")
 _TIME_FORMAT = re.compile(r"^(r|w?[dD]?[tT]?)$")
-_SURROGATE_ERROR = ("Text contains invalid Unicode characters after decoding HTML entities, "
-                    "check for unmatched surrogate code units")
+_SURROGATE_ERROR = (
+    "Text contains invalid Unicode characters after decoding HTML entities, "
+    "check for unmatched surrogate code units"
+)
 
-_PRIORITY = {"bold": 90, "italic": 91, "code": 20, "pre": 11, "text_link": 49, "text_mention": 49,
-             "underline": 92, "strikethrough": 93, "blockquote": 0, "spoiler": 94,
-             "custom_emoji": 99, "expandable_blockquote": 0}
+_PRIORITY = {
+    "bold": 90,
+    "italic": 91,
+    "code": 20,
+    "pre": 11,
+    "text_link": 49,
+    "text_mention": 49,
+    "underline": 92,
+    "strikethrough": 93,
+    "blockquote": 0,
+    "spoiler": 94,
+    "custom_emoji": 99,
+    "expandable_blockquote": 0,
+}
 PRE_TYPES = frozenset({"pre", "code"})
 BLOCKQUOTE_TYPES = frozenset({"blockquote", "expandable_blockquote"})
 CONTINUOUS_TYPES = frozenset({"text_link", "text_mention", "custom_emoji", "date_time"})
@@ -120,7 +160,7 @@ def _decode_entity(data: bytes, pos: int) -> tuple[int, int]:
     else:
         while 65 <= at(end) <= 90 or 97 <= at(end) <= 122:
             end += 1
-        res = {b"lt": 60, b"gt": 62, b"amp": 38, b"quot": 34}.get(data[pos + 1:end], 0)
+        res = {b"lt": 60, b"gt": 62, b"amp": 38, b"quot": 34}.get(data[pos + 1 : end], 0)
         if not res:
             return 0, pos
     if at(end) == ord(";"):
@@ -175,7 +215,9 @@ def _nesting_error(parent: Entity, child: Entity) -> str | None:
     return None
 
 
-def _close_entity(frame: _Frame, entities: list[Entity], out: bytearray, utf16: int) -> Entity | None:
+def _close_entity(
+    frame: _Frame, entities: list[Entity], out: bytearray, utf16: int
+) -> Entity | None:
     """Create the entity for a closed tag exactly as td does (None if td creates none)."""
     tag, offset, length = frame.tag, frame.utf16, utf16 - frame.utf16
     if tag in _SIMPLE:
@@ -198,7 +240,7 @@ def _close_entity(frame: _Frame, entities: list[Entity], out: bytearray, utf16: 
             extra["date_time_format"] = fmt
         entity = Entity("date_time", offset, length, extra)
     elif tag == "a":
-        url = frame.argument or bytes(out[frame.out_pos:]).decode("utf-8", "replace")
+        url = frame.argument or bytes(out[frame.out_pos :]).decode("utf-8", "replace")
         m = re.fullmatch(r"tg://user\?id=(\d{1,15})", url.strip())
         if m and int(m.group(1)) > 0:
             user = {"id": int(m.group(1)), "is_bot": False, "first_name": "User"}
@@ -210,8 +252,11 @@ def _close_entity(frame: _Frame, entities: list[Entity], out: bytearray, utf16: 
             entity = Entity("text_link", offset, length, {"url": checked})
     elif tag == "pre":
         last = entities[-1] if entities else None
-        same = last is not None and last.type == "code" and (last.offset, last.length) == (
-            offset, length)
+        same = (
+            last is not None
+            and last.type == "code"
+            and (last.offset, last.length) == (offset, length)
+        )
         if same and last is not None and last.extra.get("language"):
             last.type = "pre"
             return last
@@ -220,13 +265,23 @@ def _close_entity(frame: _Frame, entities: list[Entity], out: bytearray, utf16: 
         entity = Entity("pre", offset, length)
     elif tag == "code":
         last = entities[-1] if entities else None
-        if (last is not None and last.type == "pre" and last.offset == offset
-                and last.length == length and frame.argument and "language" not in last.extra):
+        if (
+            last is not None
+            and last.type == "pre"
+            and last.offset == offset
+            and last.length == length
+            and frame.argument
+            and "language" not in last.extra
+        ):
             last.extra["language"] = frame.argument
             return last
-        entity = Entity("code", offset, length, {"language": frame.argument} if frame.argument else {})
+        entity = Entity(
+            "code", offset, length, {"language": frame.argument} if frame.argument else {}
+        )
     else:  # blockquote
-        entity = Entity("expandable_blockquote" if frame.argument else "blockquote", offset, length)
+        entity = Entity(
+            "expandable_blockquote" if frame.argument else "blockquote", offset, length
+        )
     entities.append(entity)
     return entity
 
@@ -242,7 +297,7 @@ def _read_start_tag(data: bytes, i: int, begin: int) -> tuple[int, str, str, dic
         i += 1
     if at(i) == 0:
         raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
-    tag = data[begin + 1:i].lower().decode("utf-8", "replace")
+    tag = data[begin + 1 : i].lower().decode("utf-8", "replace")
     if tag not in SUPPORTED_TAGS:
         raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
     argument = ""
@@ -354,7 +409,7 @@ def parse_html(html: str) -> ParsedText:
                 raise HtmlParseError(f"Unexpected end tag at byte offset {begin}")
             while i < n and data[i] not in _SPACE and data[i] != 62:
                 i += 1
-            end_tag = data[begin + 2:i].lower().decode("utf-8", "replace")
+            end_tag = data[begin + 2 : i].lower().decode("utf-8", "replace")
             while i < n and data[i] in _SPACE and data[i] != 0:
                 i += 1
             if i >= n or data[i] != 62:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.models import MARK_END, MARK_START, Article, ArticleSummary, Page, SearchHit
 from bot.telegram import formatting as fm
+from tests.telegram_html import parse_html
 
 TZ = ZoneInfo("Europe/Moscow")
 WHEN = datetime(2025, 5, 21, 7, 37, tzinfo=UTC)
@@ -35,6 +36,9 @@ def visible(text: str) -> str:
             assert not re.search(r"&(?!(?:lt|gt|amp|quot);)", token), f"bare & in {token!r}"
             out.append(html.unescape(token))
     assert not stack, f"unclosed {stack}"
+    parsed = parse_html(text)  # and the way the fake server's port of td's parser does
+    assert not parsed.nesting_errors
+    assert parsed.text == "".join(out)
     return "".join(out)
 
 

@@ -18,6 +18,7 @@ from bot.models import FailedFile, IngestReport, ParsedArticle
 from bot.parser import MAX_FILE_SIZE, ParseError, parse
 from bot.store import articles as store
 from bot.store.articles import FileState
+from bot.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,11 @@ def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
 
 
 class Ingestor:
-    """Keeps the store in step with the seeds folder; one scan at a time."""
+    """Keeps the store in step with the seeds folder; one scan at a time.
+
+    Each batch is written under the connection's write lock (``db.transaction``), so other
+    writers interleave between batches instead of waiting for a whole cold scan.
+    """
 
     def __init__(self, conn: aiosqlite.Connection, seeds_dir: Path, tz: ZoneInfo) -> None:
         self.conn = conn
@@ -145,8 +150,7 @@ class Ingestor:
         self, prepared: list[_Prepared], known: dict[str, FileState], report: IngestReport
     ) -> None:
         now = time.time()
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(self.conn):
             for item in prepared:
                 await self.conn.execute("SAVEPOINT file")
                 try:
@@ -157,10 +161,6 @@ class Ingestor:
                     await self.conn.execute("RELEASE file")
                     log.error("could not store %s: %s", item.file.source, exc)
                     report.failed.append(FailedFile(item.file.source, f"database error: {exc}"))
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
 
     async def _apply(
         self, item: _Prepared, state: FileState | None, report: IngestReport, now: float
@@ -195,15 +195,10 @@ class Ingestor:
 
     async def _forget(self, gone: list[FileState], report: IngestReport) -> None:
         now = time.time()
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with transaction(self.conn):
             for state in gone:
                 if state.failure is not None:
                     await store.clear_failure(self.conn, state.source)
                 if state.article_id is not None and not state.withdrawn:
                     await store.withdraw(self.conn, state.article_id, now=now)
                     report.withdrawn += 1
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise

@@ -19,8 +19,8 @@ import aiosqlite
 from bot.models import Article, IngestReport
 from bot.services.subscriptions import SubscriptionService
 from bot.store import articles, outbox, state
+from bot.store.db import transaction, write_lock
 from bot.store.outbox import Kind, OutboxStats
-from bot.store.state import transaction, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,13 @@ class PublishingService:
     """Queues articles into the outbox and controls channel posting; the deliverer sends them."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, *, ingestor: Scanner,
-        subscriptions: SubscriptionService, channel_id: str | None, backlog: int,
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        ingestor: Scanner,
+        subscriptions: SubscriptionService,
+        channel_id: str | None,
+        backlog: int,
     ) -> None:
         self.conn = conn
         self.ingestor = ingestor
@@ -143,8 +148,7 @@ class PublishingService:
 
     async def tick(self) -> TickResult:
         """Scan the seeds folder, queue what is new, wake the deliverer."""
-        async with write_lock(self.conn):
-            report = await self.ingestor.scan()
+        report = await self.ingestor.scan()
         queued = await self.queue_new()
         if queued.total:
             self.on_queued()
@@ -179,7 +183,10 @@ class PublishingService:
         if pending:
             log.info(
                 "announced %d article(s)%s: queued %d channel post(s), %d subscriber alert(s)",
-                len(pending), " (first run: backlog)" if fresh else "", n_channel, n_subs,
+                len(pending),
+                " (first run: backlog)" if fresh else "",
+                n_channel,
+                n_subs,
             )
         return Queued(n_channel, n_subs, len(chosen))
 

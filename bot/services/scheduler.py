@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.services.ingest import IngestError
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
@@ -30,8 +31,8 @@ from bot.services.publishing import (
     TransientError,
 )
 from bot.store import articles, outbox, state, subscribers
+from bot.store.db import unlocked_transaction, write_lock
 from bot.store.outbox import Delivery
-from bot.store.state import unlocked_transaction, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,8 @@ class Pacing:
     group_limit: int = 20
     """Posts per ``group_window`` to one channel or group."""
     group_window: float = 60.0
-    private_interval: float = 1.0
-    """Seconds between two messages to one private chat."""
+    chat_interval: float = 1.0
+    """Seconds between two messages to the same chat (private, group or channel)."""
     global_limit: int = 25
     """Outbox messages per ``global_window`` across all chats."""
     global_window: float = 1.0
@@ -75,20 +76,20 @@ class Pacer:
         self.pacing = pacing
         self.clock = clock
         self._groups: dict[str, deque[float]] = {}
-        self._private: dict[str, float] = {}
+        self._last: dict[str, float] = {}
         self._global: deque[float] = deque(maxlen=pacing.global_limit)
         self._blocked: dict[str, float] = {}
 
     def ready_in(self, chat_id: str) -> float:
         """Seconds until one more message may go to this chat (0: now)."""
         now = self.clock()
-        at = self._blocked.get(chat_id, 0.0)
-        if is_group(chat_id):
-            sent = self._groups.get(chat_id)
-            if sent is not None and len(sent) >= self.pacing.group_limit:
-                at = max(at, sent[0] + self.pacing.group_window)
-        else:
-            at = max(at, self._private.get(chat_id, -math.inf) + self.pacing.private_interval)
+        at = max(
+            self._blocked.get(chat_id, 0.0),
+            self._last.get(chat_id, -math.inf) + self.pacing.chat_interval,
+        )
+        sent = self._groups.get(chat_id)
+        if sent is not None and len(sent) >= self.pacing.group_limit:
+            at = max(at, sent[0] + self.pacing.group_window)
         return max(0.0, at - now)
 
     def global_ready_in(self) -> float:
@@ -101,13 +102,12 @@ class Pacer:
         """A request to this chat just completed (whatever its result)."""
         now = self.clock() if at is None else at
         self._global.append(now)
+        self._last[chat_id] = max(now, self._last.get(chat_id, -math.inf))
         if is_group(chat_id):
             self._groups.setdefault(chat_id, deque(maxlen=self.pacing.group_limit)).append(now)
-        else:
-            self._private[chat_id] = now
-            if len(self._private) > 10_000:
-                cutoff = now - self.pacing.private_interval
-                self._private = {c: t for c, t in self._private.items() if t > cutoff}
+        if len(self._last) > 10_000:  # forget chats whose interval has long passed
+            cutoff = now - self.pacing.chat_interval
+            self._last = {c: t for c, t in self._last.items() if t > cutoff}
 
     def block(self, chat_id: str, seconds: float) -> None:
         """Nothing to this chat for ``seconds`` (429 retry_after)."""
@@ -118,8 +118,12 @@ class Deliverer:
     """Sends due outbox rows through a Publisher, paced, until stopped; never dies on an error."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, publisher: Publisher, *,
-        pacing: Pacing | None = None, admin_ids: frozenset[int] = frozenset(),
+        self,
+        conn: aiosqlite.Connection,
+        publisher: Publisher,
+        *,
+        pacing: Pacing | None = None,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.conn = conn
         self.publisher = publisher
@@ -140,7 +144,10 @@ class Deliverer:
 
     async def run(self) -> None:
         """The delivery loop."""
-        await self._restore_pacing()
+        try:
+            await self._restore_pacing()
+        except Exception:
+            log.exception("could not restore the channel's pacing window; starting empty")
         while not self._stopping:
             self._wake.clear()
             try:
@@ -244,8 +251,9 @@ class Deliverer:
             await outbox.mark_failed(self.conn, d.id, error=str(exc))
         else:
             delay = self.pacing.backoff(d.attempts + 1)
-            log.warning("delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id,
-                        exc, delay)
+            log.warning(
+                "delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id, exc, delay
+            )
             await outbox.reschedule(self.conn, d.id, at=now + delay, error=str(exc), count=True)
         return None
 
@@ -286,10 +294,14 @@ class Scheduler:
                 result = await self.publishing.tick()
                 if result.report.changed or result.queued.total:
                     log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler tick failed; the next tick runs in %g s", self.interval)
+            except Exception as exc:
+                log.error(
+                    "scheduler tick failed (%s: %s); the next tick runs in %g s",
+                    type(exc).__name__,
+                    exc,
+                    self.interval,
+                    exc_info=not isinstance(exc, (OSError, IngestError)),
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval)
 

@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.store import outbox
 from bot.store import subscribers as store
-from bot.store.state import transaction, write_lock
+from bot.store.db import transaction, write_lock
 from bot.store.subscribers import Subscription
 from bot.text import fold
 

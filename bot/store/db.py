@@ -1,8 +1,18 @@
-"""Open the one aiosqlite connection a process uses: WAL, foreign keys, migrations."""
+"""Open the one aiosqlite connection a process uses (WAL, foreign keys, migrations); write lock.
+
+The process shares one aiosqlite connection in autocommit mode, so a statement issued by one task
+while another task has a transaction open would silently join (or be rolled back with) that
+transaction. Every writer therefore takes ``write_lock(conn)``; ``transaction(conn)`` is the lock
+plus ``BEGIN IMMEDIATE``/``COMMIT``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -91,3 +101,33 @@ def _split_sql(script: str) -> list[str]:
     if buf.strip():
         statements.append(buf.strip())
     return statements
+
+
+_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(conn: aiosqlite.Connection) -> asyncio.Lock:
+    """The one lock every writer on this connection holds, so transactions never interleave."""
+    lock = _locks.get(conn)
+    if lock is None:
+        lock = _locks[conn] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """Hold the write lock and run the block in one BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
+    async with write_lock(conn), unlocked_transaction(conn):
+        yield conn
+
+
+@asynccontextmanager
+async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """A transaction for a caller that already holds ``write_lock(conn)``."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")

@@ -2,7 +2,12 @@
 
 Status moves queued → sent | failed | cancelled. Only the oldest queued row of a chat (its head) is
 ever eligible, so a later article never overtakes an earlier one stuck in retry for that chat.
-Writers hold ``state.write_lock(conn)``; these functions never open transactions themselves.
+Writers hold ``db.write_lock(conn)``; these functions never open transactions themselves.
+
+Crash window: the deliverer holds the write lock from the send until ``mark_sent`` commits, so
+the only way to repeat a message is the process dying in the milliseconds between Telegram's
+acceptance and that commit (or a network timeout on a send Telegram did deliver). Nothing else
+repeats: a row is 'sent' exactly when Telegram said so.
 """
 
 from __future__ import annotations
@@ -86,8 +91,13 @@ async def mark_announced(conn: aiosqlite.Connection, ids: list[int]) -> None:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection, article_id: int, chat_id: str, kind: Kind, *,
-    now: float, manual: bool = False,
+    conn: aiosqlite.Connection,
+    article_id: int,
+    chat_id: str,
+    kind: Kind,
+    *,
+    now: float,
+    manual: bool = False,
 ) -> bool:
     """Queue one delivery; False when (article, chat) is already in the outbox (not manual)."""
     cur = await conn.execute(

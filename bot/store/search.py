@@ -120,9 +120,11 @@ async def texts(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, TextRow
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
+    # "+withdrawn" keeps the planner on the primary key: with a plain "withdrawn = 0" it walks
+    # the articles_latest index over every visible article instead (milliseconds at 50k).
     async with conn.execute(
         f"SELECT id, title, published_at, lead, body FROM articles "
-        f"WHERE withdrawn = 0 AND id IN ({marks})",
+        f"WHERE +withdrawn = 0 AND id IN ({marks})",
         ids,
     ) as cur:
         rows = await cur.fetchall()

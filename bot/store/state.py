@@ -1,18 +1,8 @@
-"""Small key/value state (pause flag, backlog marker, migrated channel id) and the write lock.
-
-The process shares one aiosqlite connection in autocommit mode, so a statement issued by one task
-while another task has a transaction open would silently join (or be rolled back with) that
-transaction. Every writer therefore takes ``write_lock(conn)``; ``transaction(conn)`` is the lock
-plus ``BEGIN IMMEDIATE``/``COMMIT``.
-"""
+"""Small key/value state: pause flag, backlog marker, migrated chat ids (writers hold the lock)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import aiosqlite
 
@@ -25,38 +15,6 @@ BACKLOG_DONE = "backlog_done"
 """Present once the first scan's backlog was decided (only POST_BACKLOG newest queued)."""
 MIGRATED_PREFIX = "chat_migrated:"
 """``chat_migrated:<old id>`` -> new id after Telegram's migrate_to_chat_id."""
-
-_locks: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def write_lock(conn: aiosqlite.Connection) -> asyncio.Lock:
-    """The one lock every writer on this connection holds, so transactions never interleave."""
-    lock = _locks.get(conn)
-    if lock is None:
-        lock = _locks[conn] = asyncio.Lock()
-    return lock
-
-
-@asynccontextmanager
-async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """Hold the write lock and run the block in one BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
-    async with write_lock(conn), unlocked_transaction(conn):
-        yield conn
-
-
-@asynccontextmanager
-async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """A transaction for a caller that already holds ``write_lock(conn)``."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
-
 
 async def get(conn: aiosqlite.Connection, key: str) -> str | None:
     """The value stored under ``key``, or None."""

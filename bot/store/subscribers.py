@@ -1,6 +1,6 @@
 """Readers' subscriptions: every new article (query '') or only those matching a keyword query.
 
-Writers hold ``state.write_lock(conn)``; these functions never open transactions themselves.
+Writers hold ``db.write_lock(conn)``; these functions never open transactions themselves.
 """
 
 from __future__ import annotations

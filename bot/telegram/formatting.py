@@ -16,6 +16,7 @@ from bot.telegram.texts import t
 MAX_MESSAGE_LEN = 4096
 ELLIPSIS = "…"
 PHOTO = {"ru": "Фото", "en": "Photo"}
+LEAD_LINE = 200  # UTF-16 units of the lead shown per article in /latest
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][»\"”’)])\s+")
 
 
@@ -194,7 +195,7 @@ def latest_text(page: Page[ArticleSummary], tz: ZoneInfo, lang: str) -> str:
             title = clip(f"{n}. {a.title}", min(300, budget // 2))
             date = fmt_date(a.published_at, tz)
             rest = budget - utf16_len(title) - len(date) - 3
-            lead = clip(first_line(a.lead), rest) if rest > 10 else ""
+            lead = clip(first_line(a.lead), min(rest, LEAD_LINE)) if rest > 10 else ""
             return f"<b>{title}</b>\n<i>{date}</i>" + (f" — {lead}" if lead else "")
 
         return render

@@ -34,7 +34,15 @@ from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
 log = logging.getLogger(__name__)
 
 MESSAGE_FAULTS = (
-    "too long", "parse", "empty", "non-empty", "markup", "button", "url", "entit", "caption",
+    "too long",
+    "parse",
+    "empty",
+    "non-empty",
+    "markup",
+    "button",
+    "url",
+    "entit",
+    "caption",
 )
 """Words in a 400's description that blame the message, not the chat (resending can't help)."""
 
@@ -50,8 +58,9 @@ def chat_ref(chat_id: str) -> int | str:
 def classify(exc: Exception) -> SendError:
     """Which outbox rule applies to this aiogram exception."""
     if isinstance(exc, TelegramRetryAfter):
-        return RetryAfter(float(exc.retry_after), f"429 Too Many Requests: retry after "
-                          f"{exc.retry_after}")
+        return RetryAfter(
+            float(exc.retry_after), f"429 Too Many Requests: retry after {exc.retry_after}"
+        )
     if isinstance(exc, TelegramMigrateToChat):
         return ChatMigrated(exc.migrate_to_chat_id, exc.message.splitlines()[0])
     if isinstance(exc, TelegramForbiddenError):
@@ -106,8 +115,11 @@ class AiogramPublisher:
         for admin_id in sorted(admin_ids):
             try:
                 await self.bot.send_message(
-                    chat_id=admin_id, text=text, parse_mode="HTML",
-                    link_preview_options=NO_PREVIEW, request_timeout=self.timeout,
+                    chat_id=admin_id,
+                    text=text,
+                    parse_mode="HTML",
+                    link_preview_options=NO_PREVIEW,
+                    request_timeout=self.timeout,
                 )
             except Exception as exc:
                 log.warning("could not notify admin %s: %s", admin_id, exc)

@@ -34,17 +34,10 @@ REFUSAL = "Эта команда только для администратор�
 
 
 def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
-    """Join lines into as few messages as fit ``limit`` UTF-16 units (a long line is cut)."""
+    """Join short lines into as few messages as fit ``limit`` UTF-16 units."""
     out: list[str] = []
     cur = ""
     for line in lines:
-        while utf16_len(line) > limit:  # only plain escaped text is this long: cut anywhere
-            cut = limit
-            while utf16_len(line[:cut]) > limit or line[:cut].endswith("&"):
-                cut -= 1
-            out, cur, line = [*out, cur] if cur else out, "", line[cut:]
-            out.append(line[:0] or "")  # placeholder replaced below
-            out[-1] = ""
         if cur and utf16_len(cur) + 1 + utf16_len(line) > limit:
             out.append(cur)
             cur = line
@@ -52,7 +45,11 @@ def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
             cur = f"{cur}\n{line}" if cur else line
     if cur:
         out.append(cur)
-    return [c for c in out if c.strip()]
+    return out
+
+
+def _short(text: str, n: int) -> str:
+    return escape(text if len(text) <= n else text[: n - 1] + "…")
 
 
 def reload_lines(report: IngestReport, queued: Queued) -> list[str]:
@@ -67,7 +64,10 @@ def reload_lines(report: IngestReport, queued: Queued) -> list[str]:
     if report.failed:
         lines.append("")
         lines.append("<b>Не удалось разобрать:</b>")
-        lines += [f"• <code>{escape(f.name)}</code> — {escape(f.reason)}" for f in report.failed]
+        lines += [
+            f"• <code>{_short(f.name, 300)}</code> — {_short(f.reason, 500)}"
+            for f in report.failed
+        ]
     return lines
 
 
@@ -96,7 +96,7 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo) -> str:
     if o.recent_failures:
         lines.append("Последние сбои:")
         lines += [
-            f"• статья {d.article_id} → {escape(d.chat_id)}: {escape(d.last_error or '?')[:300]}"
+            f"• статья {d.article_id} → {escape(d.chat_id)}: {_short(d.last_error or '?', 300)}"
             for d in o.recent_failures
         ]
     return "\n".join(lines)
@@ -150,12 +150,14 @@ async def post(message: Message, command: CommandObject, publishing: PublishingS
         return
     outcome = await publishing.post(int(arg))
     paused = outcome is PostOutcome.QUEUED and (await publishing.status()).paused
-    await message.answer({
-        PostOutcome.QUEUED: f"Статья {arg} поставлена в очередь канала."
-        + (" Публикация сейчас приостановлена: /resume." if paused else ""),
-        PostOutcome.NO_CHANNEL: "Канал не настроен (CHANNEL_ID пуст).",
-        PostOutcome.NOT_FOUND: f"Статьи {arg} нет.",
-    }[outcome])
+    await message.answer(
+        {
+            PostOutcome.QUEUED: f"Статья {arg} поставлена в очередь канала."
+            + (" Публикация сейчас приостановлена: /resume." if paused else ""),
+            PostOutcome.NO_CHANNEL: "Канал не настроен (CHANNEL_ID пуст).",
+            PostOutcome.NOT_FOUND: f"Статьи {arg} нет.",
+        }[outcome]
+    )
 
 
 @refusals.message(Command(*COMMANDS))

@@ -52,10 +52,8 @@ def parse_id(text: str | None) -> int | None:
 async def latest_view(
     search: SearchService, settings: Settings, page: int, n: int, lang: str
 ) -> View:
-    """Text and keyboard for page ``page`` of /latest (clamped to the last page)."""
+    """Text and keyboard for page ``page`` of /latest (the service clamps it to the last page)."""
     result = await search.latest(page=page, per_page=n)
-    if not result.items and result.total and page > result.pages:
-        result = await search.latest(page=result.pages, per_page=n)
     markup = list_keyboard(
         result,
         [a.id for a in result.items],
@@ -78,10 +76,6 @@ async def search_view(
     result = await search.search(query, page=page, per_page=SEARCH_PER_PAGE)
     if result is None:
         return t(lang, "search_nothing"), None
-    if not result.items and result.total and page > result.pages:
-        result = await search.search(query, page=result.pages, per_page=SEARCH_PER_PAGE)
-        if result is None:
-            return t(lang, "search_nothing"), None
     markup = list_keyboard(
         result,
         [h.id for h in result.items],

@@ -31,7 +31,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "nothing": "В «{q}» нет слов, по которым можно искать. Попробуйте другие слова.",
         "too_long": "Слишком длинный запрос: не больше {n} символов.",
         "too_many": "Подписок уже {n} — это максимум. Удалите лишние: /subscriptions",
-        "none": "Подписок нет.\n/subscribe — все новые статьи\n/subscribe слова — только по словам",
+        "none": "Подписок нет.\n/subscribe — все новые статьи\n"
+        "/subscribe слова — только по словам",
         "list": "<b>Мои подписки</b> (кнопка — удалить):",
         "all": "все новые статьи",
         "removed": "Подписка удалена",
@@ -75,17 +76,21 @@ def _label(sub: Subscription, lang: str) -> str:
     return _t(lang, "all") if not sub.query else f"«{sub.query}»"
 
 
-def subscriptions_view(subs: list[Subscription], lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def subscriptions_view(
+    subs: list[Subscription], lang: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The /subscriptions message: a numbered list and one remove button per subscription."""
     if not subs:
         return _t(lang, "none"), None
     lines = [_t(lang, "list")]
     lines += [f"{i}. {escape(_label(s, lang))}" for i, s in enumerate(subs, 1)]
     rows = [
-        [InlineKeyboardButton(
-            text=f"✖ {_label(s, lang)}"[:60],
-            callback_data=RemoveSubscription(id=s.id).pack(),
-        )]
+        [
+            InlineKeyboardButton(
+                text=f"✖ {_label(s, lang)}"[:60],
+                callback_data=RemoveSubscription(id=s.id).pack(),
+            )
+        ]
         for s in subs
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)

@@ -1,0 +1,237 @@
+"""`make bench`: run every bench script, collect their JSON summaries, rewrite the README table.
+
+Each script runs as its own subprocess (so one crash or hang cannot take the others down) and
+prints a single-line JSON summary last. The table between `<!-- bench:start -->` and
+`<!-- bench:end -->` in README.md is replaced; nothing else in the README is touched.
+
+    .venv/bin/python bench/all.py                  # everything, README rewritten
+    .venv/bin/python bench/all.py --quick          # smoke run of every script (README untouched)
+    .venv/bin/python bench/all.py --only ingest,fanout --no-readme
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+# (name, script, timeout in seconds); the order is the README's.
+SCRIPTS = (
+    ("ingest", "ingest.py", 1800),
+    ("search_quality", "search_quality.py", 1800),
+    ("search_speed", "search_speed.py", 1800),
+    ("dispatch", "dispatch.py", 900),
+    ("fanout", "fanout.py", 900),
+    ("runtime", "runtime.py", 1800),
+)
+
+Row = dict[str, Any]
+
+
+def run_script(name: str, script: Path, timeout: float, quick: bool) -> dict[str, Any]:
+    """Run one bench script, echoing its output; its last JSON line, or an error summary."""
+    if not script.exists():
+        print(f"== {name}: {script.name} is missing, skipped", flush=True)
+        return {"bench": name, "error": f"{script.name} missing"}
+    quick_ok = quick and '"--quick"' in script.read_text(encoding="utf-8")
+    if quick and not quick_ok:
+        print(f"== {name}: {script.name} has no --quick flag; running it in full", flush=True)
+    cmd = [sys.executable, str(script), *(["--quick"] if quick_ok else [])]
+    print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
+    started = time.perf_counter()
+    lines: list[str] = []
+    with subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        deadline = started + timeout
+        for line in proc.stdout:  # bounded: the child is killed at the deadline below
+            print(f"   {line}", end="", flush=True)
+            lines.append(line.strip())
+            if time.perf_counter() > deadline:
+                proc.kill()
+                break
+        try:
+            code = proc.wait(timeout=max(1.0, deadline - time.perf_counter()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+    elapsed = time.perf_counter() - started
+    summary = next((s for s in map(_json, reversed(lines)) if s is not None), None)
+    if summary is None:
+        why = "timed out" if elapsed > timeout else f"exit code {code}, no JSON summary"
+        print(f"== {name}: {why}", flush=True)
+        return {"bench": name, "error": why}
+    summary.setdefault("bench", name)
+    summary["seconds"] = round(elapsed, 1)
+    if code != 0:
+        summary["exit_code"] = code
+    return summary
+
+
+def _json(line: str) -> dict[str, Any] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def rows_of(summary: dict[str, Any]) -> list[Row]:
+    """Table rows of one summary: its own `rows`, else the search scripts' known keys."""
+    name = summary.get("bench", "?")
+    if "error" in summary:
+        return [{"figure": name, "value": "not measured", "target": "", "pass": None,
+                 "note": summary["error"]}]  # fmt: skip
+    if isinstance(summary.get("rows"), list):
+        return summary["rows"]
+    return _search_rows(summary)
+
+
+def _search_rows(s: dict[str, Any]) -> list[Row]:
+    """Rows for bench/search_quality.py and bench/search_speed.py (the search engineer's)."""
+    name, rows = s.get("bench", "?"), []
+    engine = s.get("engine") if isinstance(s.get("engine"), dict) else s
+    plain = next((v for k, v in s.items() if "plain" in k and isinstance(v, dict)), {})
+    for key, target in (("recall@1", None), ("recall@5", 0.97), ("mrr", 0.92)):
+        value = engine.get(key, engine.get(key.replace("@", "_at_")))
+        if value is None:
+            continue
+        floor = plain.get(key, plain.get(key.replace("@", "_at_"))) if plain else None
+        rows.append({
+            "figure": f"search {key.upper() if key == 'mrr' else key}", "value": value,
+            "floor": floor, "floor_name": "plain FTS5 unicode61",
+            "ratio": round(value / floor, 1) if isinstance(floor, int | float) and floor else None,
+            "target": f"≥ {target}" if target else "", "pass": None if target is None
+            else value >= target,
+        })  # fmt: skip
+    for label, sub in sorted((k, v) for k, v in s.items() if isinstance(v, dict)):
+        if "p95_ms" in sub:
+            at_50k = "50" in label
+            rows.append({
+                "figure": f"search latency, {label}",
+                "value": f"p50 {sub.get('p50_ms')} / p95 {sub['p95_ms']} / p99 "
+                         f"{sub.get('p99_ms')} ms",
+                "target": "p95 ≤ 10 ms" if at_50k else "",
+                "pass": (sub["p95_ms"] <= 10) if at_50k else None,
+            })  # fmt: skip
+    if not rows:  # unknown shape: show the scalars rather than nothing
+        scalars = {k: v for k, v in s.items() if isinstance(v, int | float | str) and k != "bench"}
+        rows.append({"figure": name, "value": json.dumps(scalars, ensure_ascii=False)[:300],
+                     "target": "", "pass": s.get("pass") if isinstance(s.get("pass"), bool)
+                     else None})  # fmt: skip
+    return rows
+
+
+def machine() -> str:
+    """One line about where the numbers were measured."""
+    mem = "?"
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = Path("/proc/meminfo").read_text()
+        kib = int(next(ln for ln in info.splitlines() if ln.startswith("MemTotal")).split()[1])
+        mem = f"{kib / 1024 / 1024:.1f} GiB RAM"
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")),
+                   cpu)  # fmt: skip
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        from importlib.metadata import version
+
+        aiogram = f", aiogram {version('aiogram')}"
+    except Exception:
+        aiogram = ""
+    return (f"{os.cpu_count()} CPUs ({cpu}), {mem}, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}{aiogram}, {platform.system()} "
+            f"{platform.release()}")  # fmt: skip
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(summaries: list[dict[str, Any]], quick: bool) -> str:
+    """The markdown that goes between the README markers."""
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        f"Measured {now} on {machine()}{' (QUICK smoke run)' if quick else ''}. "
+        "Each floor runs in the same run on the same machine; rerun with `make bench`.",
+        "",
+        "| figure | bot | floor | ratio | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for summary in summaries:
+        for row in rows_of(summary):
+            floor = _fmt(row.get("floor"))
+            if row.get("floor_name") and row.get("floor") is not None:
+                floor = f"{floor} ({row['floor_name']})"
+            verdict = {True: "pass", False: "**FAIL**", None: ""}[row.get("pass")]
+            note = f" — {row['note']}" if row.get("note") else ""
+            out.append(
+                f"| {row.get('figure', '?')} | {_fmt(row.get('value'))} | {floor} | "
+                f"{_fmt(row.get('ratio'))} | {row.get('target') or '—'} | {verdict}{note} |"
+            )
+    return "\n".join(out)
+
+
+def rewrite_readme(text: str) -> bool:
+    """Replace what is between the markers; False (README untouched) when they are missing."""
+    readme = README.read_text(encoding="utf-8")
+    start, end = readme.find(START), readme.find(END)
+    if start < 0 or end < start:
+        return False
+    new = readme[: start + len(START)] + "\n" + text + "\n" + readme[end:]
+    README.write_text(new, encoding="utf-8")
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: every script with --quick")
+    ap.add_argument("--only", help="comma-separated names: " + ",".join(n for n, _, _ in SCRIPTS))
+    ap.add_argument("--no-readme", action="store_true", help="print the table, leave README")
+    args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    summaries = [
+        run_script(name, BENCH / script, timeout, args.quick)
+        for name, script, timeout in SCRIPTS
+        if only is None or name in only
+    ]
+    text = table(summaries, args.quick)
+    print("\n" + text + "\n")
+    (BENCH / ".work").mkdir(parents=True, exist_ok=True)
+    (BENCH / ".work" / "summaries.json").write_text(json.dumps(summaries, indent=1) + "\n")
+    if args.no_readme or args.quick or only:
+        print("README.md not changed (--no-readme, --quick or --only).")
+    elif rewrite_readme(text):
+        print(f"README.md table rewritten between {START} and {END}.")
+    else:
+        print(f"README.md has no {START} … {END} markers; table printed only.")
+    failed = [s["bench"] for s in summaries if "error" in s]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

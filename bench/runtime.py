@@ -1,0 +1,141 @@
+"""Startup time and memory of the running bot with 50k articles (the real `python -m bot`).
+
+Startup: wall time from spawning `python -m bot run` to the fake Bot API server seeing its first
+getUpdates, with 50,000 articles already ingested (the start-up scan of the unchanged seeds
+folder included, as a user experiences it). Memory: peak RSS (VmHWM from /proc) of the same
+process after a light load of /latest, /search and button presses from a few readers. Each
+figure is the median of --runs starts; the floor for startup is the echo bot's time to its first
+getUpdates against the same server.
+
+    .venv/bin/python bench/runtime.py            # 50,000 articles, 3 starts
+    .venv/bin/python bench/runtime.py --quick    # 1,000 articles, 1 start
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import common
+import dispatch
+import ingest
+
+from tests.fake_telegram import FakeTelegram, Limits
+
+WORK = common.WORK
+STARTUP_TARGET = 2.0
+RSS_TARGET_MB = 120.0
+
+
+async def one_start(
+    make: Callable[[FakeTelegram], dispatch.BotProcess], *, load: int, echo: bool
+) -> tuple[float, float, float, int | None, float]:
+    """(startup s, peak RSS MB, RSS MB after load, exit code, seconds to exit on SIGTERM)."""
+    async with FakeTelegram(token=dispatch.TOKEN, limits=Limits.off()) as server:
+        watcher = dispatch.Watcher(server)
+        bot = make(server)
+        bot.start()
+        stop = asyncio.Event()
+        try:
+            startup = await dispatch.wait_ready(bot, watcher, timeout=120)
+            scanning = asyncio.create_task(watcher.run(stop))
+            sampler = asyncio.create_task(_sample(bot, stop))
+            if load:
+                result = await dispatch.drive(
+                    server, watcher, updates=load, users=4, echo=echo, seed=3
+                )
+                if result.timeouts:
+                    print(f"  note: {result.timeouts} updates got no answer", flush=True)
+            await asyncio.sleep(0.5)
+            rss_now = bot.rss_now_kib() / 1024
+            stop.set()
+            await asyncio.gather(scanning, sampler)
+        finally:
+            stop.set()
+            code, exit_s = await bot.stop()
+        return startup, bot.peak_kib / 1024, rss_now, code, exit_s
+
+
+async def _sample(bot: dispatch.BotProcess, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        bot.sample_rss()
+        await asyncio.sleep(0.05)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=3, help="starts to take the median of (3)")
+    ap.add_argument("--load", type=int, default=200, help="updates of light load (200)")
+    ap.add_argument("--quick", action="store_true", help="1,000 articles, one start")
+    args = ap.parse_args()
+    if args.quick:
+        args.articles, args.runs, args.load = 1000, 1, 60
+    seeds, cached = ingest.ensure_db(args.articles)
+    print(f"runtime: {args.articles:,} articles, {args.runs} start(s), {args.load} updates")
+
+    echo_starts, echo_peaks = [], []
+    for _ in range(args.runs):
+        s, p, *_ = asyncio.run(one_start(dispatch.echo_bot, load=args.load, echo=True))
+        echo_starts.append(s)
+        echo_peaks.append(p)
+    echo_start, echo_peak = statistics.median(echo_starts), max(echo_peaks)
+    print(f"echo bot (floor): first getUpdates after {echo_start:.2f} s, peak RSS "
+          f"{echo_peak:.0f} MB", flush=True)
+
+    db = ingest.copy_db(cached, ingest.run_dir() / "runtime.sqlite3")
+
+    def make(server: FakeTelegram) -> dispatch.BotProcess:
+        return dispatch.real_bot(server, seeds, db, "runtime-bot")
+
+    # The first start on a database fresh from `ingest` also does the one-time backlog
+    # bookkeeping (every article marked announced); shown, but the target is on restarts.
+    first, *_ = asyncio.run(one_start(make, load=0, echo=False))
+    print(f"first start on the fresh database: first getUpdates after {first:.2f} s", flush=True)
+    starts, peaks, exits = [], [], []
+    for run in range(args.runs):
+        t0 = time.monotonic()
+        startup, peak, rss_now, code, exit_s = asyncio.run(
+            one_start(make, load=args.load, echo=False)
+        )
+        starts.append(startup)
+        peaks.append(peak)
+        exits.append((code, exit_s))
+        print(f"start {run + 1}: first getUpdates after {startup:.2f} s; peak RSS {peak:.0f} MB "
+              f"(now {rss_now:.0f} MB); SIGTERM → exit {code} in {exit_s:.2f} s "
+              f"[{time.monotonic() - t0:.0f} s]", flush=True)  # fmt: skip
+    startup, peak = statistics.median(starts), max(peaks)
+    ok_start, ok_rss = startup <= STARTUP_TARGET, peak <= RSS_TARGET_MB
+    clean = all(code in (0, -signal.SIGTERM) and s <= 10 for code, s in exits)
+    print(f"startup median {startup:.2f} s (target ≤ {STARTUP_TARGET:g} s): "
+          f"{'PASS' if ok_start else 'FAIL'}; peak RSS {peak:.0f} MB "
+          f"(target ≤ {RSS_TARGET_MB:g} MB): {'PASS' if ok_rss else 'FAIL'}")  # fmt: skip
+    n = f"{args.articles:,} articles"
+    common.emit({
+        "bench": "runtime", "articles": args.articles, "runs": args.runs,
+        "startup_s": round(startup, 3), "startup_runs": [round(s, 3) for s in starts],
+        "echo_startup_s": round(echo_start, 3), "first_start_s": round(first, 3),
+        "peak_rss_mb": round(peak, 1), "echo_peak_rss_mb": round(echo_peak, 1),
+        "clean_exit": clean, "pass": {"startup": ok_start, "rss": ok_rss},
+        "rows": [
+            {"figure": f"startup to first getUpdates, {n}", "value": f"{startup:.2f} s",
+             "floor": f"{echo_start:.2f} s", "floor_name": "aiogram echo bot",
+             "ratio": round(startup / echo_start, 1) if echo_start else None,
+             "target": f"≤ {STARTUP_TARGET:g} s", "pass": ok_start},
+            {"figure": f"peak RSS of the running bot, {n}, {args.load} updates",
+             "value": f"{peak:.0f} MB", "floor": f"{echo_peak:.0f} MB",
+             "ratio": round(peak / echo_peak, 2) if echo_peak else None,
+             "floor_name": "aiogram echo bot", "target": f"≤ {RSS_TARGET_MB:g} MB",
+             "pass": ok_rss},
+        ],
+    })  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

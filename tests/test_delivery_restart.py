@@ -1,0 +1,107 @@
+"""kill -9 of the real ``python -m bot`` mid-backlog, then a restart: no duplicates, no losses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.store import outbox, subscribers
+from bot.store.db import open_db
+from tests.helpers import ROOT, copy_seeds, write_seed
+
+fake_telegram = pytest.importorskip("tests.fake_telegram")
+
+SUBSCRIBER = 555
+BACKLOG = 7
+
+
+def bot_env(fake: Any, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "CHANNEL_"))}
+    env.update(
+        BOT_TOKEN="123456:TEST-token",
+        TELEGRAM_API_URL=fake.url,
+        CHANNEL_ID="@news",
+        ADMIN_IDS="900",
+        SEEDS_DIR=str(tmp / "seeds"),
+        DB_PATH=str(tmp / "bot.sqlite3"),
+        POST_INTERVAL="1",
+        POST_BACKLOG=str(BACKLOG),
+        LOG_LEVEL="INFO",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+async def start(fake: Any, tmp: Path, log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp,
+            env=bot_env(fake, tmp),
+            stdout=out,
+            stderr=out,
+        )
+
+
+async def quiet_moment(fake: Any, quiet: float = 0.3) -> None:
+    """Wait until no sendMessage has been answered for ``quiet`` s (nothing is in flight)."""
+    for _ in range(500):
+        sends = fake.calls("sendMessage")
+        if sends and fake.clock.monotonic() - sends[-1].time >= quiet:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the bot never paused between sends")
+
+
+async def test_kill_mid_backlog_then_restart(tmp_path: Path) -> None:
+    seeds = copy_seeds(tmp_path / "seeds")
+    for i in range(BACKLOG + 2):
+        write_seed(
+            seeds, f"n{i}.txt", f"Новость {i}", ["Текст."], date=f"{i + 1} мая 2025 г. 09:00"
+        )
+    conn = await open_db(tmp_path / "bot.sqlite3")
+    await subscribers.add(conn, SUBSCRIBER, "", now=0)
+    await conn.close()
+    log = tmp_path / "bot.log"
+    async with fake_telegram.FakeTelegram() as fake:
+        news = fake.add_channel("news").id
+        proc = await start(fake, tmp_path, log)
+        try:
+            await fake.wait_for_messages(news, 3, timeout=20)
+            await quiet_moment(fake)
+            proc.kill()  # SIGKILL: no shutdown hooks, no goodbyes
+            await proc.wait()
+            first_run = len(fake.sent_messages(news))
+            assert 3 <= first_run < BACKLOG, log.read_text()
+            proc = await start(fake, tmp_path, log)
+            channel = await fake.wait_for_messages(news, BACKLOG, timeout=25)
+            alerts = await fake.wait_for_messages(SUBSCRIBER, BACKLOG, timeout=10)
+            await fake.settle(1.5, timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 15) == 0, log.read_text()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        channel, alerts = fake.sent_messages(news), fake.sent_messages(SUBSCRIBER)
+    expected = [f"Новость {i}" for i in range(2, BACKLOG + 2)]
+    expected = [*expected[1:], "В России назвали Беларусь"]  # the real seed (21 May) is newest
+    titles = [m.text.split("\n")[0][:25] for m in channel]
+    assert titles == [t[:25] for t in expected], log.read_text()
+    assert [m.text.split("\n")[0][:25] for m in alerts] == titles
+    assert fake.rate_limited == [] and fake.retry_violations == []
+    conn = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        rows = await outbox.all_deliveries(conn)
+    finally:
+        await conn.close()
+    assert len(rows) == 2 * BACKLOG and {r.status for r in rows} == {"sent"}

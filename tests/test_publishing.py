@@ -1,0 +1,308 @@
+"""The deliverer with a fake Publisher: order, 429, backoff, 403, pause, migration, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.models import Article
+from bot.services.publishing import (
+    BadMessage,
+    ChatMigrated,
+    ChatUnavailable,
+    PublishingService,
+    RetryAfter,
+    SendError,
+    TransientError,
+)
+from bot.services.scheduler import Deliverer, Pacer, Pacing, Scheduler
+from bot.store import outbox, state
+from bot.store.db import open_db
+from bot.store.outbox import Kind
+from tests.test_outbox import seed, service
+
+FAST = Pacing(
+    group_limit=100,
+    group_window=1.0,
+    chat_interval=0.0,
+    global_limit=1000,
+    retry_slack=0.0,
+    backoff_base=0.05,
+    backoff_cap=0.1,
+    max_attempts=4,
+    idle_poll=0.2,
+)
+
+
+@dataclass
+class Sent:
+    chat_id: str
+    article_id: int
+    kind: str
+    at: float
+
+
+@dataclass
+class FakePublisher:
+    """Records sends; ``faults[chat]`` lists errors to raise on that chat's next attempts."""
+
+    sent: list[Sent] = field(default_factory=list)
+    attempts: list[tuple[str, int, float]] = field(default_factory=list)
+    faults: dict[str, list[SendError]] = field(default_factory=dict)
+    admin_notes: list[tuple[frozenset[int], str]] = field(default_factory=list)
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        now = time.monotonic()
+        self.attempts.append((chat_id, article.id, now))
+        queue = self.faults.get(chat_id)
+        if queue:
+            raise queue.pop(0)
+        self.sent.append(Sent(chat_id, article.id, kind, now))
+        return len(self.sent)
+
+    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
+        self.admin_notes.append((admin_ids, reason))
+
+    def to(self, chat: str) -> list[int]:
+        return [s.article_id for s in self.sent if s.chat_id == chat]
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    c = await open_db(tmp_path / "bot.sqlite3")
+    yield c
+    await c.close()
+
+
+async def setup(
+    conn: aiosqlite.Connection,
+    tmp_path: Path,
+    n: int,
+    *,
+    subscribers: tuple[int, ...] = (),
+    channel: str | None = "@news",
+) -> tuple[PublishingService, list[int]]:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir(exist_ok=True)
+    pub = service(conn, seeds, channel=channel, backlog=100)
+    await pub.tick()  # fresh DB, empty folder: from now on every article is queued
+    for chat in subscribers:
+        await pub.subscriptions.subscribe(chat)
+    for i in range(n):
+        seed(seeds, i)
+    await pub.tick()
+    ids = [d.article_id for d in await outbox.all_deliveries(conn) if d.kind == "channel"]
+    return pub, ids
+
+
+async def drain(d: Deliverer, until: Callable[[], bool] | None = None, timeout: float = 5) -> None:
+    """Run the deliverer until nothing is sendable (or ``until()``), within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait = await d.run_once()
+        if until is not None and until():
+            return
+        if wait == float("inf") and until is None:
+            return
+        await asyncio.sleep(min(wait, 0.05))
+    raise AssertionError("deliverer did not finish in time")
+
+
+async def test_sends_in_order_once_and_records_message_ids(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    _, ids = await setup(conn, tmp_path, 5, subscribers=(42,))
+    pub = FakePublisher()
+    d = Deliverer(conn, pub, pacing=FAST)
+    await drain(d)
+    assert pub.to("@news") == ids
+    assert pub.to("42") == ids
+    rows = await outbox.all_deliveries(conn)
+    assert {r.status for r in rows} == {"sent"}
+    assert all(r.message_id and r.sent_at and r.attempts == 1 for r in rows)
+    await drain(Deliverer(conn, pub, pacing=FAST))  # a restart sends nothing again
+    assert len(pub.sent) == 10
+
+
+async def test_retry_after_is_obeyed_and_order_kept(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    _, ids = await setup(conn, tmp_path, 3, subscribers=(5,))
+    pub = FakePublisher(faults={"@news": [RetryAfter(0.4)]})
+    d = Deliverer(conn, pub, pacing=FAST)
+    await drain(d, until=lambda: len(pub.sent) == 6)
+    first, *rest = [a for a in pub.attempts if a[0] == "@news"]
+    assert rest[0][2] - first[2] >= 0.4  # nothing to the channel before retry_after
+    assert pub.to("@news") == ids  # the same message first, order kept
+    assert pub.to("5") == ids  # other chats were not held up
+    assert pub.sent[0].chat_id == "5"
+    rows = [r for r in await outbox.all_deliveries(conn) if r.chat_id == "@news"]
+    assert rows[0].attempts == 1  # the 429 is not counted as a failed attempt
+
+
+async def test_transient_errors_back_off_then_fail_for_good(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    _, ids = await setup(conn, tmp_path, 2)
+    errors: list[SendError] = [TransientError("500 Internal Server Error")] * 4
+    pub = FakePublisher(faults={"@news": [TransientError("network down"), *errors]})
+    await drain(Deliverer(conn, pub, pacing=FAST), until=lambda: len(pub.sent) == 1)
+    rows = await outbox.all_deliveries(conn)
+    assert rows[0].status == "failed" and rows[0].attempts == 4
+    assert rows[0].last_error == "500 Internal Server Error"
+    assert rows[1].status == "sent" and rows[1].attempts == 2  # one 500, then accepted
+    assert pub.to("@news") == [ids[1]]
+    gaps = [b[2] - a[2] for a, b in zip(pub.attempts, pub.attempts[1:], strict=False)]
+    assert min(gaps[:3]) >= 0.03  # backoff between retries
+    assert (await outbox.stats(conn)).recent_failures[0].id == rows[0].id
+
+
+async def test_blocked_subscriber_is_removed_others_still_get_it(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 3, subscribers=(1, 2))
+    pub = FakePublisher(
+        faults={"1": [ChatUnavailable("403 Forbidden: bot was blocked by the user")]}
+    )
+    await drain(Deliverer(conn, pub, pacing=FAST))
+    assert pub.to("2") == ids and pub.to("1") == [] and pub.to("@news") == ids
+    assert await pub_service.subscriptions.list(1) == []
+    assert {r.status for r in await outbox.all_deliveries(conn) if r.chat_id == "1"} == {
+        "cancelled"
+    }
+    assert len([a for a in pub.attempts if a[0] == "1"]) == 1  # never tried again
+
+
+async def test_channel_refusal_pauses_keeps_queue_and_tells_admins(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 2, subscribers=(9,))
+    fault = ChatUnavailable("403 Forbidden: bot is not a member of the channel chat")
+    pub = FakePublisher(faults={"@news": [fault]})
+    d = Deliverer(conn, pub, pacing=FAST, admin_ids=frozenset({100, 200}))
+    await drain(d)
+    assert pub.to("@news") == [] and pub.to("9") == ids
+    assert "not a member" in (await state.paused(conn) or "")
+    assert pub.admin_notes == [(frozenset({100, 200}), pub.admin_notes[0][1])]
+    assert (await pub_service.status()).outbox.queued_channel == 2
+    assert await pub_service.resume()
+    await drain(d)
+    assert pub.to("@news") == ids
+
+
+async def test_bad_message_fails_only_that_row(conn: aiosqlite.Connection, tmp_path: Path) -> None:
+    _, ids = await setup(conn, tmp_path, 2)
+    pub = FakePublisher(faults={"@news": [BadMessage("400 Bad Request: message is too long")]})
+    await drain(Deliverer(conn, pub, pacing=FAST))
+    assert pub.to("@news") == ids[1:]
+    assert await state.paused(conn) is None
+
+
+async def test_migration_is_followed(conn: aiosqlite.Connection, tmp_path: Path) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 3, channel="-1")
+    pub = FakePublisher(faults={"-1": [ChatMigrated(-1001)]})
+    await drain(Deliverer(conn, pub, pacing=FAST))
+    assert pub.to("-1001") == ids
+    assert await pub_service.channel_chat() == "-1001"
+    seed(tmp_path / "seeds", 50)
+    await pub_service.tick()
+    assert (await outbox.all_deliveries(conn))[-1].chat_id == "-1001"
+
+
+async def test_withdrawn_article_is_cancelled(conn: aiosqlite.Connection, tmp_path: Path) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 2)
+    (tmp_path / "seeds" / "000.txt").unlink()
+    await pub_service.tick()
+    pub = FakePublisher()
+    await drain(Deliverer(conn, pub, pacing=FAST))
+    assert pub.to("@news") == ids[1:]
+    assert (await outbox.all_deliveries(conn))[0].status == "cancelled"
+
+
+async def test_restart_resumes_without_repeats(conn: aiosqlite.Connection, tmp_path: Path) -> None:
+    _, ids = await setup(conn, tmp_path, 6)
+    first = FakePublisher()
+    d = Deliverer(conn, first, pacing=FAST)
+    await drain(d, until=lambda: len(first.sent) == 3)
+    second = FakePublisher()  # "after a restart": a new deliverer, same database
+    await drain(Deliverer(conn, second, pacing=FAST))
+    assert first.to("@news") + second.to("@news") == ids
+
+
+async def test_pause_skips_channel_until_resumed(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 2)
+    await pub_service.pause("by admin")
+    pub = FakePublisher()
+    d = Deliverer(conn, pub, pacing=FAST)
+    assert await d.run_once() == float("inf") and pub.sent == []
+    await pub_service.resume()
+    await drain(d)
+    assert pub.to("@news") == ids
+
+
+def test_production_pacing_defaults() -> None:
+    p = Pacing()
+    assert (p.group_limit, p.group_window) == (20, 60.0)
+    assert p.chat_interval == 1.0
+    assert (p.global_limit, p.global_window) == (25, 1.0)
+    assert p.max_attempts >= 10 and p.backoff_cap >= 60
+
+
+def test_pacer_windows() -> None:
+    now = [0.0]
+    p = Pacer(Pacing(group_limit=2, group_window=10, global_limit=3), clock=lambda: now[0])
+    assert p.ready_in("@c") == 0
+    p.record("@c")
+    assert p.ready_in("@c") == 1.0  # one a second to any chat, channels too
+    p.record("@c")
+    assert p.ready_in("@c") == 10  # third post waits for the 2-per-10-s window
+    assert p.ready_in("-100") == 0  # other groups are separate
+    p.record("5")
+    assert p.ready_in("5") == 1.0  # private: about one a second
+    assert p.global_ready_in() == 1.0  # 3 sends within 1 s: the overall limit bites
+    now[0] = 1.0
+    assert p.ready_in("5") == 0 and p.global_ready_in() == 0
+    p.block("5", 7)
+    assert p.ready_in("5") == 7
+    assert p.ready_in("@c") == 9
+
+
+def test_backoff_grows_and_caps() -> None:
+    p = Pacing(backoff_base=1, backoff_cap=8)
+    assert [round(p.backoff(n) / (1, 2, 4, 8, 8)[n - 1] + 0.1) for n in range(1, 6)] == [1] * 5
+
+
+async def test_scheduler_survives_failing_ticks(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, _ = await setup(conn, tmp_path, 0)
+    calls: list[int] = []
+    real_tick = pub_service.tick
+
+    async def flaky() -> object:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OSError("seeds folder unreadable")
+        return await real_tick()
+
+    pub_service.tick = flaky  # type: ignore[method-assign]
+    pub = FakePublisher()
+    sched = Scheduler(pub_service, Deliverer(conn, pub, pacing=FAST), interval=0.05)
+    sched.start()
+    try:
+        seed(tmp_path / "seeds", 1)
+        for _ in range(100):
+            if pub.sent:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await sched.stop()
+    assert len(calls) >= 3 and len(pub.sent) == 1
