@@ -7,6 +7,7 @@ prints a single-line JSON summary last. The table between `<!-- bench:start -->`
     .venv/bin/python bench/all.py                  # everything, README rewritten
     .venv/bin/python bench/all.py --quick          # smoke run of every script (README untouched)
     .venv/bin/python bench/all.py --only ingest,fanout --no-readme
+    .venv/bin/python bench/all.py --only dispatch --merge   # rerun one, keep the others' rows
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def run_script(name: str, script: Path, timeout: float, quick: bool) -> dict[str
         return {"bench": name, "error": why}
     summary.setdefault("bench", name)
     summary["seconds"] = round(elapsed, 1)
+    summary["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if code != 0:
         summary["exit_code"] = code
     return summary
@@ -183,7 +185,10 @@ def table(summaries: list[dict[str, Any]], quick: bool) -> str:
         "|---|---|---|---|---|---|",
     ]
     for summary in summaries:
+        earlier = summary.get("reused_from")
         for row in rows_of(summary):
+            if earlier:
+                row = {**row, "note": f"{row.get('note') or ''} (measured {earlier})".strip()}
             floor = _fmt(row.get("floor"))
             if row.get("floor_name") and row.get("floor") is not None:
                 floor = f"{floor} ({row['floor_name']})"
@@ -207,11 +212,29 @@ def rewrite_readme(text: str) -> bool:
     return True
 
 
+def merge(fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's summaries plus the last saved ones of the benches not rerun, in table order."""
+    try:
+        saved = json.loads((BENCH / ".work" / "summaries.json").read_text())
+    except (OSError, ValueError):
+        saved = []
+    by_name = {s.get("bench"): s for s in saved if isinstance(s, dict) and "error" not in s}
+    for s in by_name.values():
+        s.setdefault("reused_from", s.get("measured_at", "an earlier run"))
+    by_name.update({s["bench"]: s for s in fresh})
+    return [by_name[n] for n, _, _ in SCRIPTS if n in by_name]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: every script with --quick")
     ap.add_argument("--only", help="comma-separated names: " + ",".join(n for n, _, _ in SCRIPTS))
     ap.add_argument("--no-readme", action="store_true", help="print the table, leave README")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: keep the other benches' rows from the last run and rewrite the README",
+    )
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
     summaries = [
@@ -219,17 +242,20 @@ def main() -> int:
         for name, script, timeout in SCRIPTS
         if only is None or name in only
     ]
+    if args.merge and only and not args.quick:
+        summaries = merge(summaries)
     text = table(summaries, args.quick)
     print("\n" + text + "\n")
     (BENCH / ".work").mkdir(parents=True, exist_ok=True)
-    (BENCH / ".work" / "summaries.json").write_text(json.dumps(summaries, indent=1) + "\n")
-    if args.no_readme or args.quick or only:
+    saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge reads the latter
+    (BENCH / ".work" / saved).write_text(json.dumps(summaries, indent=1) + "\n")
+    if args.no_readme or args.quick or (only and not args.merge):
         print("README.md not changed (--no-readme, --quick or --only).")
     elif rewrite_readme(text):
         print(f"README.md table rewritten between {START} and {END}.")
     else:
         print(f"README.md has no {START} … {END} markers; table printed only.")
-    failed = [s["bench"] for s in summaries if "error" in s]
+    failed = [s["bench"] for s in summaries if "error" in s and "missing" not in s["error"]]
     return 1 if failed else 0
 
 

@@ -25,9 +25,8 @@ CORPUS_NAME = "ru_news.jsonl.gz"
 WORK = ROOT / "bench" / ".work"
 TZ = ZoneInfo("Europe/Moscow")
 
-MONTHS = (
-    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split()
-)
+_MONTHS = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+MONTHS = tuple(_MONTHS.split())
 # RT articles carry no date; their numbers run 300140…494590 over roughly April 2016 – March 2018.
 _RT_FIRST, _RT_LAST = 300140, 494590
 _RT_START, _RT_END = datetime(2016, 4, 1, 8, 0), datetime(2018, 3, 31, 20, 0)
@@ -105,7 +104,7 @@ def write_seeds(records: list[dict[str, Any]], folder: Path) -> int:
 
 
 async def ingest_fresh(db_path: Path, seeds_dir: Path) -> Any:
-    """A brand-new database at ``db_path`` filled by the project's own Ingestor; returns the conn."""
+    """A new database at ``db_path`` filled by the project's own Ingestor; returns the conn."""
     from bot.services.ingest import Ingestor
     from bot.store.db import open_db
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import random
 import signal
 import subprocess
@@ -76,11 +77,8 @@ class Watcher:
                 if rec.method != "getUpdates":
                     self.errors.append(rec)
                 continue
-            if rec.method == "sendMessage" and rec.chat_id is not None:
-                result = rec.result if isinstance(rec.result, dict) else {}
-                rows = (result.get("reply_markup") or {}).get("inline_keyboard", [])
-                datas = [b.get("callback_data", "") for row in rows for b in row]
-                self.last_message[rec.chat_id] = (result.get("message_id", 0), datas)
+            if rec.method in REPLY_METHODS and rec.chat_id is not None:
+                self._remember(rec)
             if rec.method in REPLY_METHODS and rec.chat_id in self._chats:
                 fut = self._chats.pop(rec.chat_id)
                 if not fut.done():
@@ -90,6 +88,21 @@ class Watcher:
                 if fut is not None and not fut.done():
                     fut.set_result(rec.time)
         self._seen = len(log)
+
+    def _remember(self, rec: RequestRecord) -> None:
+        """Track the newest bot message per chat and its current buttons (edits change them)."""
+        result = rec.result if isinstance(rec.result, dict) else {}
+        message_id = result.get("message_id") or int(rec.params.get("message_id") or 0)
+        if (
+            rec.method == "editMessageText"
+            and message_id != self.last_message.get(rec.chat_id, (0, []))[0]
+        ):
+            return
+        markup = rec.params.get("reply_markup")
+        markup = markup if isinstance(markup, dict) else result.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard", [])
+        datas = [b.get("callback_data", "") for row in rows for b in row]
+        self.last_message[rec.chat_id] = (message_id, datas)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Scan every millisecond until stopped (bounded by the caller's stop event)."""
@@ -192,12 +205,24 @@ async def wait_ready(bot: BotProcess, watcher: Watcher, timeout: float) -> float
     return watcher.first_get_updates - bot.started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class LoadResult:
     latencies: list[float]
     seconds: float
     timeouts: int
     kinds: dict[str, int]
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    bot_cpu: float = 0.0
+    harness_cpu: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -227,6 +252,7 @@ async def drive(
     counter = itertools.count()
     latencies: list[float] = []
     kinds = {"latest": 0, "search": 0, "press": 0}
+    by_kind: dict[str, list[float]] = {}
     timeouts = 0
 
     async def reader(chat_id: int) -> None:
@@ -255,11 +281,12 @@ async def drive(
                 timeouts += 1
                 continue
             latencies.append(done - sent_at)
+            by_kind.setdefault(step, []).append(done - sent_at)
             kinds[step] += 1
 
     started = time.monotonic()
     await asyncio.gather(*(reader(500_000 + u) for u in range(users)))
-    return LoadResult(latencies, time.monotonic() - started, timeouts, kinds)
+    return LoadResult(latencies, time.monotonic() - started, timeouts, kinds, by_kind)
 
 
 def attach_profiler(pid: int, name: str) -> subprocess.Popen[bytes] | None:
@@ -292,7 +319,10 @@ async def measure(
             scanning = asyncio.create_task(watcher.run(stop))
             await drive(server, watcher, updates=warmup, users=4, echo=echo, seed=1)
             spy = attach_profiler(bot.proc.pid, "echo" if echo else "bot") if profile else None
+            cpu0, own0 = cpu_seconds(bot.proc.pid), time.process_time()
             result = await drive(server, watcher, updates=updates, users=users, echo=echo)
+            result.bot_cpu = cpu_seconds(bot.proc.pid) - cpu0
+            result.harness_cpu = time.process_time() - own0
             stop.set()
             await scanning
         finally:
@@ -308,7 +338,11 @@ async def measure(
 def report(name: str, r: LoadResult) -> str:
     return (f"{name}: {len(r.latencies):,} answered in {r.seconds:.2f} s = "
             f"{r.throughput:,.0f}/s, p50 {r.pct(50):.1f} ms, p95 {r.pct(95):.1f} ms, "
-            f"timeouts {r.timeouts} {r.kinds}")  # fmt: skip
+            f"timeouts {r.timeouts}; CPU: bot {r.bot_cpu:.1f} s "
+            f"({r.bot_cpu / max(1, len(r.latencies)) * 1000:.1f} ms/update), fake server + "
+            f"driver {r.harness_cpu:.1f} s; p50 by kind: "
+            + ", ".join(f"{k} {common.percentile(v, 50) * 1000:.0f} ms ({len(v)})"
+                        for k, v in r.by_kind.items()))  # fmt: skip
 
 
 def main() -> int:
@@ -328,21 +362,22 @@ def main() -> int:
     def make_real(server: FakeTelegram) -> BotProcess:
         return real_bot(server, seeds, db, "dispatch-bot")
 
-    echo, _, _ = asyncio.run(
-        measure(echo_bot, updates=args.updates, users=args.users, echo=True)
-    )
+    echo, _, _ = asyncio.run(measure(echo_bot, updates=args.updates, users=args.users, echo=True))
     print(report("echo bot (floor)", echo), flush=True)
     bot, startup, errors = asyncio.run(
-        measure(make_real, updates=args.updates, users=args.users, echo=False,
-                profile=args.profile)
+        measure(
+            make_real, updates=args.updates, users=args.users, echo=False, profile=args.profile
+        )
     )
     print(report("bot", bot), flush=True)
     ratio = bot.throughput / echo.throughput if echo.throughput else 0.0
     ok = ratio >= 0.85 and bot.timeouts == 0
     for rec in errors[:5]:
         print(f"  bot request refused: {rec.method} {rec.status} {rec.description}")
-    print(f"throughput ratio {ratio:.2f} (target ≥ 0.85): {'PASS' if ok else 'FAIL'}; "
-          f"{len(errors)} refused requests; startup {startup:.2f} s")
+    print(
+        f"throughput ratio {ratio:.2f} (target ≥ 0.85): {'PASS' if ok else 'FAIL'}; "
+        f"{len(errors)} refused requests; startup {startup:.2f} s"
+    )
     common.emit({
         "bench": "dispatch", "updates": args.updates, "articles": args.articles,
         "users": args.users, "bot_per_s": round(bot.throughput, 1),
@@ -350,6 +385,8 @@ def main() -> int:
         "echo_per_s": round(echo.throughput, 1), "echo_p50_ms": round(echo.pct(50), 2),
         "echo_p95_ms": round(echo.pct(95), 2), "ratio": round(ratio, 3),
         "timeouts": bot.timeouts, "refused": len(errors), "mix": bot.kinds, "pass": ok,
+        "bot_cpu_ms_per_update": round(bot.bot_cpu / max(1, len(bot.latencies)) * 1000, 2),
+        "echo_cpu_ms_per_update": round(echo.bot_cpu / max(1, len(echo.latencies)) * 1000, 2),
         "rows": [
             {"figure": f"dispatch, {args.updates:,} updates, {args.articles:,} articles "
                        f"({args.users} readers)",

@@ -155,12 +155,16 @@ def main() -> int:
     of_pace, of_server = r["rate"] / r["pace"], r["rate"] / SERVER_RATE
     clean = r["losses"] == 0 and r["duplicates"] == 0 and r["early_retries"] == 0
     ok = of_pace >= 0.95 and clean
-    print(f"delivered {r['delivered']:,}/{n:,} at {r['rate']:.1f}/s = {of_pace:.2f}× the outbox "
-          f"pace ({r['pace']:g}/s), {of_server:.2f}× the server's {SERVER_RATE:g}/s; first alert "
-          f"{r['first_after_s']:.1f} s after the file landed, last after {r['total_s']:.1f} s")
-    print(f"429s {r['http_429']}, losses {r['losses']}, duplicates {r['duplicates']}, "
-          f"sends before retry_after {r['early_retries']}; outbox {r['outbox']}; "
-          f"bot peak RSS {r['peak_rss_mb']:.0f} MB")
+    print(
+        f"delivered {r['delivered']:,}/{n:,} at {r['rate']:.1f}/s = {of_pace:.2f}× the outbox "
+        f"pace ({r['pace']:g}/s), {of_server:.2f}× the server's {SERVER_RATE:g}/s; first alert "
+        f"{r['first_after_s']:.1f} s after the file landed, last after {r['total_s']:.1f} s"
+    )
+    print(
+        f"429s {r['http_429']}, losses {r['losses']}, duplicates {r['duplicates']}, "
+        f"sends before retry_after {r['early_retries']}; outbox {r['outbox']}; "
+        f"bot peak RSS {r['peak_rss_mb']:.0f} MB"
+    )
     print(f"target ≥ 0.95× pace and 0/0/0: {'PASS' if ok else 'FAIL'}")
     common.emit({
         "bench": "fanout", **{k: (round(v, 3) if isinstance(v, float) else v)

@@ -16,6 +16,7 @@ import argparse
 import atexit
 import contextlib
 import fcntl
+import hashlib
 import math
 import os
 import shutil
@@ -203,15 +204,27 @@ def ensure_db(n: int) -> tuple[Path, Path]:
         return seeds, _ensure_db(n, seeds)
 
 
+def _code_version() -> str:
+    """Hash of the code that decides what a database holds (parser, stems, schema)."""
+    digest = hashlib.sha256()
+    for rel in ("bot/parser.py", "bot/text.py", "bot/store/schema.sql", "bot/store/articles.py"):
+        path = ROOT / rel
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
 def _ensure_db(n: int, seeds: Path) -> Path:
+    """Rebuilt when missing or when the parser, text, schema or article store changed."""
     db = WORK / f"db-{n}.sqlite3"
     marker = WORK / f"db-{n}.done"
-    if not (marker.exists() and db.exists()):
+    version = _code_version()
+    current = marker.read_text().strip() if marker.exists() else ""
+    if current != version or not db.exists():
         remove_db(db)
         print(f"building {db.name}: python -m bot ingest of {n:,} files …", flush=True)
         wall, _, _ = ingest_cli(seeds, db)
         print(f"  built in {wall:.1f} s", flush=True)
-        marker.write_text("ok\n")
+        marker.write_text(version + "\n")
     return db
 
 
@@ -278,8 +291,10 @@ def main() -> int:
     cold_rate = n / cold_s
     added = _count(out, "added")
     inner = next((ln for ln in out.splitlines() if ln.startswith("Ingested")), "").split(" in ")
-    print(f"  the CLI's own report: {inner[-1] if len(inner) > 1 else '?'}; failed "
-          f"{_count(out, 'failed')}")
+    print(
+        f"  the CLI's own report: {inner[-1] if len(inner) > 1 else '?'}; failed "
+        f"{_count(out, 'failed')}"
+    )
     db_mb = sum(f.stat().st_size for f in db_files(db) if f.exists()) / 1e6
     mb_s = size / 1e6 / cold_s
     print(f"cold: {cold_s:.2f} s wall, {cold_rate:,.0f} articles/s, {mb_s:.1f} MB/s, "
@@ -291,8 +306,10 @@ def main() -> int:
     ratio = cold_rate / floor_rate
     ok_cold, ok_warm = ratio >= 0.6, warm_s <= 1.0
     verdict = {True: "PASS", False: "FAIL"}
-    print(f"cold/floor = {ratio:.2f} (target ≥ 0.60): {verdict[ok_cold]}; "
-          f"warm {warm_s:.2f} s (target ≤ 1 s): {verdict[ok_warm]}")
+    print(
+        f"cold/floor = {ratio:.2f} (target ≥ 0.60): {verdict[ok_cold]}; "
+        f"warm {warm_s:.2f} s (target ≤ 1 s): {verdict[ok_warm]}"
+    )
     summary = {
         "bench": "ingest", "articles": n, "seed_mb": round(size / 1e6, 2),
         "floor_s": round(floor_s, 3), "floor_articles_per_s": round(floor_rate, 1),

@@ -85,8 +85,11 @@ def main() -> int:
         echo_starts.append(s)
         echo_peaks.append(p)
     echo_start, echo_peak = statistics.median(echo_starts), max(echo_peaks)
-    print(f"echo bot (floor): first getUpdates after {echo_start:.2f} s, peak RSS "
-          f"{echo_peak:.0f} MB", flush=True)
+    print(
+        f"echo bot (floor): first getUpdates after {echo_start:.2f} s, peak RSS "
+        f"{echo_peak:.0f} MB",
+        flush=True,
+    )
 
     db = ingest.copy_db(cached, ingest.run_dir() / "runtime.sqlite3")
 

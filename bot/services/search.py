@@ -1,26 +1,42 @@
-"""Search use cases for every front end: latest, ranked search pages with snippets, keyword match."""
+"""Search use cases for all front ends: latest, ranked pages with snippets, keyword match."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 
 import aiosqlite
 
 from bot.models import Article, ArticleSummary, Page, SearchHit
-from bot.query import Query, parse
+from bot.query import Query, Tier, parse
 from bot.snippets import snippet
 from bot.store import articles
 from bot.store import search as store
+from bot.text import irregular
 
 log = logging.getLogger(__name__)
 
 WEIGHTS: store.Weights = (10.0, 3.0, 1.0)
 """bm25 weights of title, lead and body (tuned with bench/search_quality.py)."""
-RANK_CAP = 2000
+RANK_CAP = 500
 """Match sets larger than this rank only their newest RANK_CAP rows by bm25 (bounds latency)."""
+VARIANT_RATIO = 10.0
+"""A stem variant is kept only if at most this many times as common as the word's own stem …"""
+VARIANT_SHARE = 0.02
+"""… or, whatever the stem, in at most this share of all articles (keeps «посол» off «после»)."""
+DF_TTL = 3600.0
+"""Seconds the document frequencies used to pick variants are cached."""
+RERANK_MAX = 100
+"""Title matches of a tier are re-ranked by query.title_key when there are at most this many."""
 MAX_PER_PAGE = 50
 MAX_ID = 2**63 - 1
+
+
+def title_score(key: tuple[int, bool, float]) -> float:
+    """A score for a title match from its query.title_key: terms found, typed order, coverage."""
+    found, unordered, coverage = key
+    return 10.0 * -found + (0.0 if unordered else 5.0) + 10.0 * -coverage
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
@@ -34,12 +50,44 @@ class SearchService:
     """Read side of the archive: what /latest, /search, /article, inline mode and alerts use."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, *, weights: store.Weights = WEIGHTS,
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        weights: store.Weights = WEIGHTS,
         rank_cap: int = RANK_CAP,
     ) -> None:
         self.conn = conn
         self.weights = weights
         self.rank_cap = rank_cap
+        self._df: dict[str, int] = {}
+        self._df_n = 0
+        self._df_at = -DF_TTL
+
+    async def _prepare(self, query: object) -> Query | None:
+        """Parse reader text and keep only the stem variants that belong to the same word."""
+        parsed = parse(query)
+        if parsed is None or not parsed.variants():
+            return parsed
+        if time.monotonic() - self._df_at > DF_TTL or len(self._df) > 100_000:
+            self._df.clear()
+            self._df_n = await store.article_count(self.conn)
+            self._df_at = time.monotonic()
+        own = {t.stems[0] for t in parsed.include if t.alts}
+        missing = [s for s in (parsed.variants() | own) if s not in self._df]
+        if missing:
+            found = await store.doc_freqs(self.conn, missing)
+            self._df.update({s: found.get(s, 0) for s in missing})
+        keep = set()
+        for term in parsed.include:
+            if term.prefix:  # a prefix's shorter stem: keep it if the index has it
+                keep.update(a for a in term.alts if self._df[a] > 0)
+            elif term.alts:
+                own_df, same = self._df[term.stems[0]], irregular(term.stems[0])
+                limit = max(VARIANT_RATIO * own_df, VARIANT_SHARE * self._df_n)
+                keep.update(
+                    a for a in term.alts if self._df[a] > 0 and (a in same or self._df[a] <= limit)
+                )
+        return parsed.keep_variants(frozenset(keep))
 
     async def latest(self, page: int = 1, per_page: int = 5) -> Page[ArticleSummary]:
         """Newest articles first, a page at a time."""
@@ -56,27 +104,38 @@ class SearchService:
 
     async def search(self, query: str, page: int = 1, per_page: int = 5) -> Page[SearchHit] | None:
         """Ranked matches for reader text; None when it holds nothing to search for."""
-        parsed = parse(query)
-        if parsed is None:
-            return None
         try:
+            parsed = await self._prepare(query)
+            if parsed is None:
+                return None
             return await self._search(parsed, page, per_page)
         except sqlite3.OperationalError as exc:  # aiosqlite re-raises sqlite3's errors
             if "fts5" not in str(exc).lower():
                 raise
-            log.warning("search expression rejected (%s) for %r", exc, parsed.match_all())
+            log.warning("search expression rejected (%s) for %r", exc, query)
             return None
 
     async def _search(self, q: Query, page: int, per_page: int) -> Page[SearchHit]:
         tiers = q.tiers()
-        counts = [await store.count(self.conn, expr) for expr in tiers]
-        total = sum(counts)
+        # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
+        # a middle one only when the page reaches past the first tier.
+        upto = {0: await store.count(self.conn, tiers[0].upto)}
+        last = len(tiers) - 1
+        if last:
+            upto[last] = await store.count(self.conn, tiers[last].upto)
+        total = upto[last]
         page, per_page = _page_bounds(page, per_page, total)
-        offset, found = (page - 1) * per_page, []
-        for expr, n in zip(tiers, counts, strict=True):
-            if len(found) < per_page and offset < n:
-                found += await self._ranked(expr, n, offset, per_page - len(found))
-            offset = max(0, offset - n)
+        offset, found, before = (page - 1) * per_page, [], 0
+        for i, tier in enumerate(tiers):
+            if len(found) >= per_page or offset + len(found) >= total:
+                break
+            if i not in upto:
+                upto[i] = await store.count(self.conn, tier.upto)
+            if offset + len(found) < upto[i]:
+                start = offset + len(found) - before
+                n = upto[i] - before
+                found += await self._tier_page(q, tier, n, start, per_page - len(found))
+            before = upto[i]
         rows = await store.texts(self.conn, [i for i, _ in found])
         exact, prefixes = q.marks()
         hits = []
@@ -85,28 +144,64 @@ class SearchService:
             if row is None:  # withdrawn between the two queries
                 continue
             text = f"{row.lead}\n{row.body}" if row.body else row.lead
-            hits.append(
-                SearchHit(row.id, row.title, row.published_at, snippet(text, exact, prefixes), score)
-            )
+            marked = snippet(text, exact, prefixes)
+            hits.append(SearchHit(row.id, row.title, row.published_at, marked, score))
         return Page(tuple(hits), total, page, per_page)
 
-    async def _ranked(
-        self, expr: str, total: int, offset: int, limit: int
+    async def _tier_page(
+        self, q: Query, tier: Tier, total: int, offset: int, limit: int
     ) -> list[tuple[int, float]]:
-        return await store.ranked(
-            self.conn, expr, total=total, weights=self.weights, offset=offset, limit=limit,
-            cap=self.rank_cap,
-        )
+        """Rows [offset, offset+limit) of one tier: title matches first, then the rest.
+
+        A small group of title matches (the usual case) is ordered here by how closely the
+        title matches the query, then newest first; a large one by bm25 in SQL. Prefix queries
+        skip bm25 (its statistics would merge every word with the prefix): newest first.
+        """
+        weights = None if q.has_prefix else self.weights
+        group = await store.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+        if len(group) > RERANK_MAX and weights is None:
+            return await store.capped(
+                self.conn, tier.match, total, None, offset, limit, self.rank_cap
+            )
+        if len(group) > RERANK_MAX:
+            return await store.ranked(
+                self.conn,
+                tier.match,
+                title=tier.title,
+                total=total,
+                weights=self.weights,
+                offset=offset,
+                limit=limit,
+                cap=self.rank_cap,
+            )
+        if len(group) == 1:
+            keyed = [(q.title_key(group[0].title), 0.0, 0, group[0].id)]
+        else:
+            keyed = sorted((q.title_key(g.title), -g.published_at, -g.id, g.id) for g in group)
+        out = [(k[3], title_score(k[0])) for k in keyed[offset : offset + limit]]
+        if offset + limit > len(group) and total > len(group):
+            # The rest of the tier in its bm25 order, skipping the title matches already placed
+            # (cheaper than asking FTS5 for "tier NOT title", which needs every row's positions).
+            skip = max(0, offset - len(group))
+            n = offset + limit - len(group) - skip
+            ranked = await store.capped(
+                self.conn, tier.match, total, weights, 0, skip + n + len(group), self.rank_cap
+            )
+            placed = {g.id for g in group}
+            out += [r for r in ranked if r[0] not in placed][skip : skip + n]
+        return out
 
     async def matches(self, article_id: int, query: str) -> bool:
         """Does this article have every word of the query (same morphology rules as search)?"""
-        parsed = parse(query)
-        if parsed is None or not isinstance(article_id, int) or not 0 < article_id <= MAX_ID:
+        if not isinstance(article_id, int) or not 0 < article_id <= MAX_ID:
             return False
         try:
+            parsed = await self._prepare(query)
+            if parsed is None:
+                return False
             return await store.matches(self.conn, parsed.match_all(), article_id)
         except sqlite3.OperationalError as exc:
             if "fts5" not in str(exc).lower():
                 raise
-            log.warning("match expression rejected (%s) for %r", exc, parsed.match_all())
+            log.warning("match expression rejected (%s) for %r", exc, query)
             return False

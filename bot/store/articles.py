@@ -70,7 +70,7 @@ async def get_articles(conn: aiosqlite.Connection, ids: list[int]) -> list[Artic
         return []
     marks = ",".join("?" * len(ids))
     async with conn.execute(
-        f"SELECT * FROM articles WHERE withdrawn = 0 AND id IN ({marks})", ids
+        f"SELECT * FROM articles WHERE +withdrawn = 0 AND id IN ({marks})", ids
     ) as cur:
         by_id = {row["id"]: _article(row) for row in await cur.fetchall()}
     return [by_id[i] for i in ids if i in by_id]
@@ -93,7 +93,7 @@ async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleS
     marks = ",".join("?" * len(ids))
     async with conn.execute(
         f"SELECT id, title, published_at, lead, credit FROM articles "
-        f"WHERE withdrawn = 0 AND id IN ({marks})",
+        f"WHERE +withdrawn = 0 AND id IN ({marks})",
         ids,
     ) as cur:
         by_id = {row["id"]: _summary(row) for row in await cur.fetchall()}

@@ -10,6 +10,7 @@ need no positions and stay cheap at any size.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,85 +35,210 @@ class TextRow:
 
 async def count(conn: aiosqlite.Connection, expr: str) -> int:
     """How many visible articles match the FTS5 expression."""
-    async with conn.execute(
-        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr", {"expr": expr}
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr", {"expr": expr}
+        )
+    )
+    return int(rows[0][0]) if rows else 0
 
 
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
     """Smallest id among the ``cap`` highest-id matches (the bm25-ranked tier starts there)."""
-    async with conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
-        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip",
-        {"expr": expr, "skip": cap - 1},
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET :skip",
+            {"expr": expr, "skip": cap - 1},
+        )
+    )
+    return int(rows[0][0]) if rows else 0
 
 
 async def _by_bm25(
-    conn: aiosqlite.Connection, expr: str, cut: int, weights: Weights, offset: int, limit: int
+    conn: aiosqlite.Connection,
+    expr: str,
+    title: str | None,
+    cut: int,
+    weights: Weights,
+    offset: int,
+    limit: int,
 ) -> list[tuple[int, float]]:
-    # The CTE is used twice, so SQLite materialises it: bm25 runs once per row, and only the rows
-    # that can reach this page (score up to the page's last one, ties included) are joined to
-    # articles for the recency tie-breaker.
-    async with conn.execute(
-        "WITH hits AS (SELECT rowid AS id, bm25(articles_fts, :wt, :wl, :wb) AS score "
-        "FROM articles_fts WHERE articles_fts MATCH :expr AND rowid >= :cut) "
-        "SELECT h.id, h.score FROM hits h JOIN articles a ON a.id = h.id "
-        "WHERE h.score <= (SELECT score FROM hits ORDER BY score LIMIT 1 OFFSET :last) "
-        "ORDER BY h.score, a.published_at DESC, h.id DESC LIMIT :limit OFFSET :offset",
-        {
-            "expr": expr, "cut": cut, "wt": weights[0], "wl": weights[1], "wb": weights[2],
-            "last": offset + limit - 1, "limit": limit, "offset": offset,
-        },
-    ) as cur:
-        return [(int(r[0]), -float(r[1])) for r in await cur.fetchall()]
+    # Order: articles whose title matches ``title`` first (if given), then bm25, then newest.
+    # The CTE is used twice, so SQLite materialises it (bm25 runs once per row); only rows that
+    # can reach this page (up to the page's last key, ties included) are joined to articles.
+    titled = (
+        "rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :title "
+        "AND rowid >= :cut)"
+        if title
+        else "0"
+    )
+    rows = list(
+        await conn.execute_fetchall(
+            f"WITH hits AS (SELECT rowid AS id, bm25(articles_fts, :wt, :wl, :wb) AS score, "
+            f"{titled} AS t FROM articles_fts WHERE articles_fts MATCH :expr AND rowid >= :cut) "
+            "SELECT h.id, h.score FROM hits h JOIN articles a ON a.id = h.id "
+            "WHERE (-h.t, h.score) <= "
+            "(SELECT -t, score FROM hits ORDER BY t DESC, score LIMIT 1 OFFSET :last) "
+            "ORDER BY h.t DESC, h.score, a.published_at DESC, h.id DESC "
+            "LIMIT :limit OFFSET :offset",
+            {
+                "expr": expr,
+                "title": title,
+                "cut": cut,
+                "wt": weights[0],
+                "wl": weights[1],
+                "wb": weights[2],
+                "last": offset + limit - 1,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+    )
+    return [(int(r[0]), -float(r[1])) for r in rows]
 
 
 async def _by_id(
     conn: aiosqlite.Connection, expr: str, below: int, offset: int, limit: int
 ) -> list[tuple[int, float]]:
-    async with conn.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr AND rowid < :below "
-        "ORDER BY rowid DESC LIMIT :limit OFFSET :offset",
-        {"expr": expr, "below": below, "limit": limit, "offset": offset},
-    ) as cur:
-        return [(int(r[0]), 0.0) for r in await cur.fetchall()]
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr AND rowid < :below "
+            "ORDER BY rowid DESC LIMIT :limit OFFSET :offset",
+            {"expr": expr, "below": below, "limit": limit, "offset": offset},
+        )
+    )
+    return [(int(r[0]), 0.0) for r in rows]
 
 
-async def ranked(
-    conn: aiosqlite.Connection, expr: str, *, total: int, weights: Weights,
-    offset: int, limit: int, cap: int,
+async def capped(
+    conn: aiosqlite.Connection,
+    expr: str,
+    total: int,
+    weights: Weights | None,
+    offset: int,
+    limit: int,
+    cap: int,
 ) -> list[tuple[int, float]]:
-    """Ids and scores (higher is better) of matches [offset, offset+limit) in rank order.
+    """Rank a set: all of it by bm25 when small, else its ``cap`` newest by bm25, then by id.
 
-    ``total`` is ``count(expr)``; best bm25 first, ties newest (published_at) first.
+    Without ``weights`` (prefix queries, whose bm25 statistics cost a merge of every word with
+    the prefix) the whole set is ordered newest id first.
     """
     if limit <= 0 or offset >= total:
         return []
+    if weights is None:
+        return await _by_id(conn, expr, 2**63 - 1, offset, limit)
     cut, ranked_n = 0, total
     if total > cap:
         cut, ranked_n = await _cutoff(conn, expr, cap), cap
     out: list[tuple[int, float]] = []
     if offset < ranked_n:
         n = min(limit, ranked_n - offset)
-        out += await _by_bm25(conn, expr, cut, weights, offset, n)
+        out += await _by_bm25(conn, expr, None, cut, weights, offset, n)
     if offset + limit > ranked_n and cut:
         skip = max(0, offset - ranked_n)
         out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Titled:
+    """A match whose title matched too: what the service needs to re-rank such a small group."""
+
+    id: int
+    title: str
+    published_at: float
+
+
+async def title_group(conn: aiosqlite.Connection, expr: str, *, limit: int) -> list[Titled]:
+    """Up to ``limit`` matches of ``expr`` (a title-restricted expression), unordered.
+
+    No bm25 here: its statistics cost a pass over every term's postings.
+    """
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT f.rowid, a.title, a.published_at "
+            "FROM articles_fts f JOIN articles a ON a.id = f.rowid "
+            "WHERE articles_fts MATCH :expr LIMIT :limit",
+            {"expr": expr, "limit": limit},
+        )
+    )
+    return [Titled(int(r[0]), r[1], float(r[2])) for r in rows]
+
+
+async def ranked(
+    conn: aiosqlite.Connection,
+    expr: str,
+    *,
+    title: str,
+    total: int,
+    weights: Weights,
+    offset: int,
+    limit: int,
+    cap: int,
+) -> list[tuple[int, float]]:
+    """Ids and bm25 scores (higher is better) of matches [offset, offset+limit) in rank order.
+
+    ``total`` is ``count(expr)``. Title matches (``title``: the same terms restricted to the
+    title column) first, then best bm25, ties newest (published_at) first; past ``cap`` rows
+    only the newest ``cap`` are ranked that way, the rest follow newest id first.
+    """
+    if limit <= 0 or offset >= total:
+        return []
+    limit = min(limit, total - offset)
+    cut, ranked_n = 0, total
+    if total > cap:
+        cut, ranked_n = await _cutoff(conn, expr, cap), cap
+    out: list[tuple[int, float]] = []
+    if offset < ranked_n:
+        n = min(limit, ranked_n - offset)
+        out += await _by_bm25(conn, expr, title, cut, weights, offset, n)
+    if offset + limit > ranked_n and cut:
+        skip = max(0, offset - ranked_n)
+        out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
+    return out
+
+
+_VOCAB = "temp.articles_fts_vocab"
+
+
+async def doc_freqs(conn: aiosqlite.Connection, stems: list[str]) -> dict[str, int]:
+    """How many articles hold each of these stems (absent stems are left out)."""
+    if not stems:
+        return {}
+    marks = ",".join("?" * len(stems))
+    sql = f"SELECT term, doc FROM {_VOCAB} WHERE term IN ({marks})"
+    for attempt in (1, 2):
+        try:
+            rows = await conn.execute_fetchall(sql, stems)
+            return {str(r[0]): int(r[1]) for r in rows}
+        except sqlite3.OperationalError as exc:
+            if attempt == 2 or "no such table" not in str(exc):
+                raise
+            # A per-connection TEMP view of the index's vocabulary: no change to the schema.
+            await conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {_VOCAB} "
+                "USING fts5vocab(main, articles_fts, 'row')"
+            )
+    return {}
+
+
+async def article_count(conn: aiosqlite.Connection) -> int:
+    """How many articles the index holds."""
+    rows = list(await conn.execute_fetchall("SELECT count(*) FROM articles WHERE withdrawn = 0"))
+    return int(rows[0][0]) if rows else 0
+
+
 async def matches(conn: aiosqlite.Connection, expr: str, article_id: int) -> bool:
     """Does this visible article match the expression (the index holds only visible ones)."""
-    async with conn.execute(
-        "SELECT 1 FROM articles_fts WHERE articles_fts MATCH :expr AND rowid = :id",
-        {"expr": expr, "id": article_id},
-    ) as cur:
-        return await cur.fetchone() is not None
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT 1 FROM articles_fts WHERE articles_fts MATCH :expr AND rowid = :id",
+            {"expr": expr, "id": article_id},
+        )
+    )
+    return bool(rows)
 
 
 async def texts(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, TextRow]:
@@ -122,15 +248,14 @@ async def texts(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, TextRow
     marks = ",".join("?" * len(ids))
     # "+withdrawn" keeps the planner on the primary key: with a plain "withdrawn = 0" it walks
     # the articles_latest index over every visible article instead (milliseconds at 50k).
-    async with conn.execute(
-        f"SELECT id, title, published_at, lead, body FROM articles "
-        f"WHERE +withdrawn = 0 AND id IN ({marks})",
-        ids,
-    ) as cur:
-        rows = await cur.fetchall()
-    return {
-        int(r[0]): TextRow(
-            int(r[0]), r[1], datetime.fromtimestamp(r[2], UTC), r[3], r[4]
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT id, title, published_at, lead, body FROM articles "
+            f"WHERE +withdrawn = 0 AND id IN ({marks})",
+            ids,
         )
+    )
+    return {
+        int(r[0]): TextRow(int(r[0]), r[1], datetime.fromtimestamp(r[2], UTC), r[3], r[4])
         for r in rows
     }
