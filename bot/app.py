@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -11,6 +12,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.services.ingest import IngestError, Ingestor
+from bot.store.articles import count_visible
 from bot.store.db import StoreError, open_db
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,20 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
         _say(f"error: {exc}")
         return 1
     try:
-        ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
-        try:
-            report = await ingestor.scan()
-        except IngestError as exc:
-            _say(f"error: {exc}")
+        if not settings.seeds_dir.is_dir():
+            _say(f"error: seeds folder {settings.seeds_dir} does not exist or is not a folder")
             return 1
-        log.info("seeds %s: %s", settings.seeds_dir, report.summary())
-        for failed in report.failed:
-            log.warning("seed file %s skipped: %s", failed.name, failed.reason)
+        ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
+        # An empty cache is filled before polling, so the first reader gets answers. Otherwise
+        # the startup scan is the scheduler's first tick, run as polling starts: the cache
+        # already answers from what earlier runs stored, and nothing is scanned twice.
+        if await count_visible(conn) == 0:
+            try:
+                report = await ingestor.scan()
+            except IngestError as exc:
+                _say(f"error: {exc}")
+                return 1
+            log.info("seeds %s: %s", settings.seeds_dir, report.summary())
         return 0 if stop.is_set() else await _poll(settings, conn, ingestor, stop)
     finally:
         for sig in SIGNALS:
@@ -87,6 +94,11 @@ async def _poll(settings: Settings, conn: Any, ingestor: Ingestor, stop: asyncio
         )
         if stop.is_set():
             return 0
+        # aiogram's thousands of pydantic classes are long-lived: move them out of the young
+        # generations so collections during request handling don't walk (and rebuild) them.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         log.info("long polling %s", settings.telegram_api_url)
         try:
             await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT, handle_signals=True)

@@ -236,3 +236,23 @@ async def test_index_drops_a_withdrawn_article(
     write_seed(folder, "partner.txt", *ARTICLES["partner.txt"][:2], date="21 мая 2025 г. 10:37")
     assert (await ingestor.scan()).restored == 1
     assert PARTNER in await _titles(svc, "партнёр")
+
+
+async def test_cached_results_follow_database_changes(tmp_path: Path) -> None:
+    """A repeated query is answered from the cache only while nothing was written."""
+    seeds = tmp_path / "seeds"
+    write_seed(seeds, "a.txt", "Учения в Минске", ["Прошли учения."])
+    conn = await open_db(tmp_path / "c.sqlite3")
+    try:
+        ingestor = Ingestor(conn, seeds, ZoneInfo("Europe/Moscow"))
+        await ingestor.scan()
+        service = SearchService(conn)
+        first = await service.search("учениях")
+        assert first is not None and first.total == 1
+        assert await service.search("учениях") is first
+        write_seed(seeds, "b.txt", "Новые учения", ["Снова учения."])
+        await ingestor.scan()
+        again = await service.search("учениях")
+        assert again is not None and again.total == 2
+    finally:
+        await conn.close()

@@ -289,11 +289,16 @@ class Scheduler:
             self._tasks.append(asyncio.create_task(self.deliverer.run(), name="deliverer"))
 
     async def _ticks(self) -> None:
+        first = True
         while not self._stop.is_set():
             try:
                 result = await self.publishing.tick()
-                if result.report.changed or result.queued.total:
+                if first or result.report.changed or result.queued.total:
                     log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
+                if first:  # the startup scan: say once which seed files are broken
+                    for failed in result.report.failed:
+                        log.warning("seed file %s skipped: %s", failed.name, failed.reason)
+                    first = False
             except Exception as exc:
                 log.error(
                     "scheduler tick failed (%s: %s); the next tick runs in %g s",

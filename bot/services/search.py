@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import OrderedDict
 
 import aiosqlite
 
@@ -13,6 +14,7 @@ from bot.query import Query, Tier, parse
 from bot.snippets import snippet
 from bot.store import articles
 from bot.store import search as store
+from bot.store.db import change_stamp
 from bot.text import irregular
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ DF_TTL = 3600.0
 RERANK_MAX = 100
 """Title matches of a tier are re-ranked by query.title_key when there are at most this many."""
 MAX_PER_PAGE = 50
+RESULT_CACHE = 256
+"""Search pages kept for reuse while the database is unchanged."""
 MAX_ID = 2**63 - 1
 
 
@@ -62,6 +66,8 @@ class SearchService:
         self._df: dict[str, int] = {}
         self._df_n = 0
         self._df_at = -DF_TTL
+        self._results: OrderedDict[tuple[str, int, int], tuple[object, Page[SearchHit] | None]]
+        self._results = OrderedDict()
 
     async def _prepare(self, query: object) -> Query | None:
         """Parse reader text and keep only the stem variants that belong to the same word."""
@@ -103,7 +109,26 @@ class SearchService:
         return await articles.get_article(self.conn, article_id)
 
     async def search(self, query: str, page: int = 1, per_page: int = 5) -> Page[SearchHit] | None:
-        """Ranked matches for reader text; None when it holds nothing to search for."""
+        """Ranked matches for reader text; None when it holds nothing to search for.
+
+        Recent answers are reused while the database is unchanged (paging back and forth and
+        popular queries cost one PRAGMA instead of a ranking query).
+        """
+        key = (query if isinstance(query, str) else repr(query), page, per_page)
+        stamp = await change_stamp(self.conn)
+        cached = self._results.get(key)
+        if cached is not None and cached[0] == stamp:
+            self._results.move_to_end(key)
+            return cached[1]
+        result = await self._search_uncached(query, page, per_page)
+        self._results[key] = (stamp, result)
+        if len(self._results) > RESULT_CACHE:
+            self._results.popitem(last=False)
+        return result
+
+    async def _search_uncached(
+        self, query: str, page: int, per_page: int
+    ) -> Page[SearchHit] | None:
         try:
             parsed = await self._prepare(query)
             if parsed is None:

@@ -131,3 +131,10 @@ async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aios
         await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")
+
+
+async def change_stamp(conn: aiosqlite.Connection) -> tuple[int, int]:
+    """Changes so far by this connection and by others; equal stamps mean the data is unchanged."""
+    async with conn.execute("PRAGMA data_version") as cur:
+        row = await cur.fetchone()
+    return conn.total_changes, int(row[0]) if row else 0
