@@ -14,7 +14,7 @@ from bot.models import ParsedArticle
 log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = 2 * 1024 * 1024
-MAX_TITLE_LEN = 300  # a longer first line is a paragraph, not a headline: the title is missing
+MAX_TITLE_LEN = 500  # longer: a paragraph, not a headline (real titles reach ~370 chars)
 MAX_CONTROL_SHARE = 0.05  # more control characters than this means binary, not text
 MAX_CAPTION_LEN = 200
 

@@ -215,3 +215,24 @@ async def test_missing_folder_is_an_ingest_error(
 ) -> None:
     with pytest.raises(IngestError, match="does not exist"):
         await Ingestor(conn, tmp_path / "nope", MSK).scan()
+
+
+async def test_large_scan_uses_worker_processes_with_same_result(
+    conn: aiosqlite.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process-pool path (cold starts) stores exactly what the thread path stores."""
+    import bot.services.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(ingest_module, "BATCH", 2)
+    monkeypatch.setattr(ingest_module.os, "cpu_count", lambda: 2)
+    seeds = copy_seeds(tmp_path / "seeds")
+    for i in range(5):
+        write_seed(seeds, f"n{i}.txt", f"Учения номер {i}", [f"Текст {i} о погоде."])
+    (seeds / "empty.txt").write_bytes(b"")
+    report = await Ingestor(conn, seeds, MSK).scan()
+    assert report.added == 6
+    assert [f.name for f in report.failed] == ["empty.txt"]
+    assert len(await fts_ids(conn, '"погод"')) == 5
+    article = await articles.get_article(conn, report.added_ids[0])
+    assert article is not None and article.title == TITLE

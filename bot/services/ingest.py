@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +26,10 @@ from bot.store.db import transaction
 log = logging.getLogger(__name__)
 
 BATCH = 256
-"""Files prepared (read, parsed) per worker-thread hop and written per transaction."""
+"""Files prepared (read, parsed, stemmed) per worker hop and written per transaction."""
+POOL_THRESHOLD = 1000
+"""Scans with at least this many files to read use worker processes."""
+MAX_WORKERS = 4
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while files are processed."""
@@ -46,6 +52,7 @@ class _Prepared:
     file: _SeedFile
     digest: str = ""
     parsed: ParsedArticle | None = None
+    fts: dict[str, str] | None = None
     error: str | None = None
 
 
@@ -90,7 +97,12 @@ def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
     except Exception as exc:  # a parser bug must not stop the scan; report it by name
         log.exception("parser crashed on %s", file.source)
         return _Prepared(file, digest, error=f"internal parser error: {exc!r}")
-    return _Prepared(file, digest, parsed)
+    return _Prepared(file, digest, parsed, store.fts_values(parsed))
+
+
+def _prepare_batch(batch: list[_SeedFile], tz: ZoneInfo) -> list[_Prepared]:
+    """``_prepare`` over a batch; the unit of work sent to a thread or worker process."""
+    return [_prepare(f, tz) for f in batch]
 
 
 class Ingestor:
@@ -130,11 +142,9 @@ class Ingestor:
         done = len(files) - len(todo)
         if progress:
             progress(done, len(files))
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            prepared = await asyncio.to_thread(lambda b=batch: [_prepare(f, self.tz) for f in b])
+        async for prepared in self._prepared_batches(todo):
             await self._write(prepared, known, report)
-            done += len(batch)
+            done += len(prepared)
             if progress:
                 progress(done, len(files))
         seen = {f.source for f in files}
@@ -145,6 +155,29 @@ class Ingestor:
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
         self._published.clear()
         return report
+
+    async def _prepared_batches(self, todo: list[_SeedFile]) -> AsyncIterator[list[_Prepared]]:
+        """Batches of read+parsed+stemmed files, in order.
+
+        Large scans (a cold start) parse and stem in worker processes so both cores work while
+        this process writes SQLite; a small scan (a tick finding a few new files) uses a thread.
+        """
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if len(todo) < POOL_THRESHOLD or workers < 2:
+            for batch in batches:
+                yield await asyncio.to_thread(_prepare_batch, batch, self.tz)
+            return
+        loop = asyncio.get_running_loop()
+        ctx = multiprocessing.get_context("spawn")  # no fork: the process has live threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: deque[asyncio.Future[list[_Prepared]]] = deque()
+            for batch in batches:
+                pending.append(loop.run_in_executor(pool, _prepare_batch, batch, self.tz))
+                if len(pending) > 2 * workers:
+                    yield await pending.popleft()
+            while pending:
+                yield await pending.popleft()
 
     async def _write(
         self, prepared: list[_Prepared], known: dict[str, FileState], report: IngestReport
@@ -176,7 +209,8 @@ class Ingestor:
             await store.clear_failure(self.conn, f.source)
         if state is None or state.article_id is None:
             new_id = await store.insert_article(
-                self.conn, f.source, item.parsed, digest=item.digest, now=now, **sizes
+                self.conn, f.source, item.parsed,
+                digest=item.digest, now=now, fts=item.fts, **sizes,
             )
             report.added += 1
             report.added_ids.append(new_id)
@@ -186,7 +220,8 @@ class Ingestor:
             report.unchanged += 1
         else:
             await store.update_article(
-                self.conn, state.article_id, item.parsed, digest=item.digest, now=now, **sizes
+                self.conn, state.article_id, item.parsed,
+                digest=item.digest, now=now, fts=item.fts, **sizes,
             )
             if state.withdrawn:
                 report.restored += 1

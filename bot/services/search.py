@@ -59,6 +59,7 @@ class SearchService:
         *,
         weights: store.Weights = WEIGHTS,
         rank_cap: int = RANK_CAP,
+        result_cache: int = RESULT_CACHE,
     ) -> None:
         self.conn = conn
         self.weights = weights
@@ -68,6 +69,7 @@ class SearchService:
         self._df_at = -DF_TTL
         self._results: OrderedDict[tuple[str, int, int], tuple[object, Page[SearchHit] | None]]
         self._results = OrderedDict()
+        self._result_cache = result_cache
 
     async def _prepare(self, query: object) -> Query | None:
         """Parse reader text and keep only the stem variants that belong to the same word."""
@@ -114,6 +116,8 @@ class SearchService:
         Recent answers are reused while the database is unchanged (paging back and forth and
         popular queries cost one PRAGMA instead of a ranking query).
         """
+        if self._result_cache <= 0:
+            return await self._search_uncached(query, page, per_page)
         key = (query if isinstance(query, str) else repr(query), page, per_page)
         stamp = await change_stamp(self.conn)
         cached = self._results.get(key)
@@ -122,7 +126,7 @@ class SearchService:
             return cached[1]
         result = await self._search_uncached(query, page, per_page)
         self._results[key] = (stamp, result)
-        if len(self._results) > RESULT_CACHE:
+        if len(self._results) > self._result_cache:
             self._results.popitem(last=False)
         return result
 

@@ -143,7 +143,8 @@ async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
     return states
 
 
-def _fts_values(parsed: ParsedArticle) -> dict[str, str]:
+def fts_values(parsed: ParsedArticle) -> dict[str, str]:
+    """The stemmed FTS columns of an article (pure; ingest computes them off the event loop)."""
     return {
         "t": index_text(parsed.title),
         "l": index_text(parsed.lead),
@@ -168,7 +169,7 @@ def _row_values(parsed: ParsedArticle, size: int, mtime_ns: int, digest: str) ->
 
 async def insert_article(
     conn: aiosqlite.Connection, source: str, parsed: ParsedArticle, *,
-    size: int, mtime_ns: int, digest: str, now: float,
+    size: int, mtime_ns: int, digest: str, now: float, fts: dict[str, str] | None = None,
 ) -> int:
     """Add a new article and its FTS row; returns the new id. Caller holds the transaction."""
     values = _row_values(parsed, size, mtime_ns, digest) | {"source": source, "now": now}
@@ -182,14 +183,14 @@ async def insert_article(
     article_id = int(cur.lastrowid or 0)
     await conn.execute(
         "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
-        _fts_values(parsed) | {"id": article_id},
+        (fts or fts_values(parsed)) | {"id": article_id},
     )
     return article_id
 
 
 async def update_article(
     conn: aiosqlite.Connection, article_id: int, parsed: ParsedArticle, *,
-    size: int, mtime_ns: int, digest: str, now: float,
+    size: int, mtime_ns: int, digest: str, now: float, fts: dict[str, str] | None = None,
 ) -> None:
     """Replace an edited article's content in place (same id), re-index it, un-withdraw it."""
     values = _row_values(parsed, size, mtime_ns, digest) | {"id": article_id, "now": now}
@@ -203,7 +204,7 @@ async def update_article(
     await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
     await conn.execute(
         "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
-        _fts_values(parsed) | {"id": article_id},
+        (fts or fts_values(parsed)) | {"id": article_id},
     )
 
 
