@@ -18,6 +18,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Secret, Settings
+from tests import fake_telegram
 from tests.helpers import copy_seeds
 
 TEST_TOKEN = "123456:TEST-token"
@@ -49,7 +50,6 @@ def settings(seeds_dir: Path, db_path: Path) -> Settings:
 @pytest.fixture
 async def fake_tg() -> AsyncIterator[Any]:
     """A running FakeTelegram on 127.0.0.1 (tests/fake_telegram.py); stopped afterwards."""
-    fake_telegram = pytest.importorskip("tests.fake_telegram")
     server = fake_telegram.FakeTelegram()
     await server.start()
     try:
@@ -106,3 +106,15 @@ async def bot_app(settings: Settings, fake_tg: Any) -> AsyncIterator[BotApp]:
     finally:
         await app.stop()
         await app.conn.close()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Any]:
+    """A running FakeTelegram that also knows the channel @news (delivery and admin tests)."""
+    server = fake_telegram.FakeTelegram()
+    server.add_channel("news")
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -13,20 +13,7 @@ from bot.store import outbox, state
 from tests.helpers import write_seed
 from tests.test_delivery_e2e import ADMIN, App, channel, say, start_app
 
-fake_telegram = pytest.importorskip("tests.fake_telegram")
-
 STRANGER = 901
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[Any]:
-    server = fake_telegram.FakeTelegram()
-    server.add_channel("news")
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

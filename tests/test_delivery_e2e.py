@@ -16,9 +16,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from bot.config import Secret, Settings
 from bot.services.scheduler import Pacing
 from bot.store import outbox, state
+from tests import fake_telegram
 from tests.helpers import write_seed
-
-fake_telegram = pytest.importorskip("tests.fake_telegram")
 
 TOKEN = "123456:TEST-token"
 ADMIN = 900
@@ -70,17 +69,6 @@ async def start_app(settings: Settings, fake: Any, pacing: Pacing = FAST) -> App
     dp["pacing"] = pacing
     task = asyncio.create_task(dp.start_polling(bot, polling_timeout=1, handle_signals=False))
     return App(dp, bot, conn, settings, task)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[Any]:
-    server = fake_telegram.FakeTelegram()
-    server.add_channel("news")
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

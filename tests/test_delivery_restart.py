@@ -9,13 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.store import outbox, subscribers
 from bot.store.db import open_db
+from tests import fake_telegram
 from tests.helpers import ROOT, copy_seeds, write_seed
-
-fake_telegram = pytest.importorskip("tests.fake_telegram")
 
 SUBSCRIBER = 555
 BACKLOG = 7
