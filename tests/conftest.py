@@ -77,8 +77,19 @@ class BotApp:
             await self.task
 
 
-async def start_bot_app(settings: Settings, fake: Any) -> BotApp:
-    """Ingest the seeds, build the real Dispatcher and start long polling ``fake``."""
+async def start_bot_app(
+    settings: Settings,
+    fake: Any,
+    *,
+    scan: bool = True,
+    pacing: Any = None,
+    timeout: float = 60.0,
+) -> BotApp:
+    """Ingest the seeds (unless ``scan`` is off), build the real Dispatcher, poll ``fake``.
+
+    ``pacing`` replaces the delivery pacing before polling starts (scaled-down time in tests);
+    ``timeout`` is the Bot session's request timeout.
+    """
     from bot.services.ingest import Ingestor
     from bot.services.search import SearchService
     from bot.store.db import open_db
@@ -87,12 +98,16 @@ async def start_bot_app(settings: Settings, fake: Any) -> BotApp:
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     conn = await open_db(settings.db_path)
     ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
-    await ingestor.scan()
-    session = AiohttpSession(api=TelegramAPIServer.from_base(fake.url))
+    if scan:
+        await ingestor.scan()
+    api = TelegramAPIServer.from_base(fake.url)
+    session = AiohttpSession(api=api, timeout=timeout)
     bot = make_bot(TEST_TOKEN, session)
     dp = build_dispatcher(
         settings, conn=conn, search=SearchService(conn), ingestor=ingestor, bot=bot
     )
+    if pacing is not None:
+        dp["pacing"] = pacing
     task = asyncio.create_task(dp.start_polling(bot, polling_timeout=1, handle_signals=False))
     return BotApp(dp, bot, conn, settings, fake, task)
 

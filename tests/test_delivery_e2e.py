@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import aiosqlite
 import pytest
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.services.scheduler import Pacing
 from bot.store import outbox, state
 from tests import fake_telegram
+from tests.conftest import BotApp, start_bot_app
 from tests.helpers import write_seed
 
-TOKEN = "123456:TEST-token"
 ADMIN = 900
 FAST = Pacing(
     chat_interval=0.05,
@@ -34,41 +30,18 @@ FAST = Pacing(
 )
 
 
-@dataclass
-class App:
-    """The bot under test and its database."""
-
-    dp: Dispatcher
-    bot: Bot
-    conn: aiosqlite.Connection
-    settings: Settings
-    task: asyncio.Task[None]
+class App(BotApp):
+    """The bot under test; stopping it also closes its database."""
 
     async def stop(self) -> None:
-        if not self.task.done():
-            await self.dp.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        await super().stop()
         await self.conn.close()
 
 
 async def start_app(settings: Settings, fake: Any, pacing: Pacing = FAST) -> App:
-    """Like conftest.start_bot_app, with delivery pacing injected before polling starts."""
-    from bot.services.ingest import Ingestor
-    from bot.services.search import SearchService
-    from bot.store.db import open_db
-    from bot.telegram import build_dispatcher, make_bot
-
-    settings = replace(settings, bot_token=Secret(TOKEN), telegram_api_url=fake.url)
-    conn = await open_db(settings.db_path)
-    ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
-    bot = make_bot(TOKEN, AiohttpSession(api=fake.api_server(), timeout=5))
-    dp = build_dispatcher(
-        settings, conn=conn, search=SearchService(conn), ingestor=ingestor, bot=bot
-    )
-    dp["pacing"] = pacing
-    task = asyncio.create_task(dp.start_polling(bot, polling_timeout=1, handle_signals=False))
-    return App(dp, bot, conn, settings, task)
+    """The shared test bot with delivery pacing injected; the scheduler's first tick ingests."""
+    app = await start_bot_app(settings, fake, scan=False, pacing=pacing, timeout=5)
+    return App(**vars(app))
 
 
 @pytest.fixture

@@ -129,13 +129,28 @@ async def capped(
         return []
     if weights is None:
         return await _by_id(conn, expr, 2**63 - 1, offset, limit)
+    return await _bm25_then_id(conn, expr, None, total, weights, offset, limit, cap)
+
+
+async def _bm25_then_id(
+    conn: aiosqlite.Connection,
+    expr: str,
+    title: str | None,
+    total: int,
+    weights: Weights,
+    offset: int,
+    limit: int,
+    cap: int,
+) -> list[tuple[int, float]]:
+    """Rows [offset, offset+limit): the ``cap`` newest by bm25 (title matches first when
+    ``title`` is given), then the rest newest id first."""
     cut, ranked_n = 0, total
     if total > cap:
         cut, ranked_n = await _cutoff(conn, expr, cap), cap
     out: list[tuple[int, float]] = []
     if offset < ranked_n:
         n = min(limit, ranked_n - offset)
-        out += await _by_bm25(conn, expr, None, cut, weights, offset, n)
+        out += await _by_bm25(conn, expr, title, cut, weights, offset, n)
     if offset + limit > ranked_n and cut:
         skip = max(0, offset - ranked_n)
         out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
@@ -187,17 +202,7 @@ async def ranked(
     if limit <= 0 or offset >= total:
         return []
     limit = min(limit, total - offset)
-    cut, ranked_n = 0, total
-    if total > cap:
-        cut, ranked_n = await _cutoff(conn, expr, cap), cap
-    out: list[tuple[int, float]] = []
-    if offset < ranked_n:
-        n = min(limit, ranked_n - offset)
-        out += await _by_bm25(conn, expr, title, cut, weights, offset, n)
-    if offset + limit > ranked_n and cut:
-        skip = max(0, offset - ranked_n)
-        out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
-    return out
+    return await _bm25_then_id(conn, expr, title, total, weights, offset, limit, cap)
 
 
 _VOCAB = "temp.articles_fts_vocab"
