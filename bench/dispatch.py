@@ -172,7 +172,8 @@ class BotProcess:
 def real_bot(server: FakeTelegram, seeds: Path, db: Path, name: str, **env: str) -> BotProcess:
     """`python -m bot run` against the server, on its own copy of a cached database."""
     extra = dict(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, SEEDS_DIR=str(seeds),
-                 DB_PATH=str(db), POST_INTERVAL="3600", POST_BACKLOG="0")  # fmt: skip
+                 DB_PATH=str(db), POST_INTERVAL="3600", POST_BACKLOG="0",
+                 LOG_LEVEL="INFO")  # fmt: skip
     extra.update(env)
     log = ingest.run_dir() / f"{name}.log"
     return BotProcess([sys.executable, "-m", "bot", "run"], ingest.bot_env(**extra), log)
@@ -203,6 +204,17 @@ async def wait_ready(bot: BotProcess, watcher: Watcher, timeout: float) -> float
             raise RuntimeError(f"no getUpdates within {timeout} s:\n{bot.output()[-3000:]}")
         await asyncio.sleep(0.002)
     return watcher.first_get_updates - bot.started
+
+
+async def wait_for_log(bot: BotProcess, needle: str, timeout: float) -> None:
+    """Wait until the bot's log shows ``needle``; raises if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while needle not in bot.output():
+        if bot.proc is not None and bot.proc.poll() is not None:
+            raise RuntimeError(f"bot exited {bot.proc.returncode}:\n{bot.output()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no {needle!r} in the log within {timeout} s")
+        await asyncio.sleep(0.05)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -316,6 +328,8 @@ async def measure(
         spy = None
         try:
             startup = await wait_ready(bot, watcher, timeout=120)
+            if not echo:  # steady state: the scheduler's startup scan of the seeds is done
+                await wait_for_log(bot, "tick:", timeout=120)
             scanning = asyncio.create_task(watcher.run(stop))
             await drive(server, watcher, updates=warmup, users=4, echo=echo, seed=1)
             spy = attach_profiler(bot.proc.pid, "echo" if echo else "bot") if profile else None

@@ -74,15 +74,15 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
 
 async def _poll(settings: Settings, conn: Any, ingestor: Ingestor, stop: asyncio.Event) -> int:
     """Long polling with the real Dispatcher; aiogram stops it on SIGTERM/SIGINT."""
-    from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
     from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError
 
     from bot.services.search import SearchService
     from bot.telegram import build_dispatcher, make_bot
+    from bot.telegram.session import JsonSession
 
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     try:
         try:
             bot = make_bot(settings.bot_token.reveal(), session)

@@ -56,9 +56,7 @@ class Settings:
         return bool(self.bot_token.reveal().strip())
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True
-    ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read and validate settings; ``env`` defaults to os.environ after loading ``.env``."""
         if env is None:
             if dotenv:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Secret, Settings
@@ -94,6 +93,7 @@ async def start_bot_app(
     from bot.services.search import SearchService
     from bot.store.db import open_db
     from bot.telegram import build_dispatcher, make_bot
+    from bot.telegram.session import JsonSession
 
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     conn = await open_db(settings.db_path)
@@ -101,7 +101,7 @@ async def start_bot_app(
     if scan:
         await ingestor.scan()
     api = TelegramAPIServer.from_base(fake.url)
-    session = AiohttpSession(api=api, timeout=timeout)
+    session = JsonSession(api=api, timeout=timeout)
     bot = make_bot(TEST_TOKEN, session)
     dp = build_dispatcher(
         settings, conn=conn, search=SearchService(conn), ingestor=ingestor, bot=bot

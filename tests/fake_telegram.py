@@ -298,6 +298,7 @@ class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
             if not _TOKEN.fullmatch(request.match_info["token"]):
                 raise ApiError(401, "Unauthorized: invalid token specified", kind="auth")
             self._check_token(request.match_info["token"])
+            rec.content_type = request.content_type if request.can_read_body else ""
             call = await self._read_call(request, rec.method)
             call.seq = rec.seq
             rec.params = call.decoded()

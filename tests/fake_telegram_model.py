@@ -239,6 +239,7 @@ class RequestRecord:
     kind: str = "ok"  # ok|validation|state|rate|violation|conflict|auth|routing|scripted
     chat_id: int | None = None
     fault: str | None = None  # the scripted fault's kind, if one answered this request
+    content_type: str = ""  # how the parameters came: query only (""), JSON, form, multipart
 
     @property
     def scripted(self) -> bool:

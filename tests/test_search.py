@@ -256,3 +256,31 @@ async def test_cached_results_follow_database_changes(tmp_path: Path) -> None:
         assert again is not None and again.total == 2
     finally:
         await conn.close()
+
+
+async def test_cached_results_notice_other_processes_within_the_check_interval(
+    tmp_path: Path,
+) -> None:
+    """A commit by another connection shows once ``external_check`` seconds have passed."""
+    seeds = tmp_path / "seeds"
+    write_seed(seeds, "a.txt", "Учения в Минске", ["Прошли учения."])
+    db = tmp_path / "c.sqlite3"
+    conn, other = await open_db(db), await open_db(db)
+    now = [100.0]
+    try:
+        await Ingestor(conn, seeds, ZoneInfo("Europe/Moscow")).scan()
+        service = SearchService(conn, external_check=0.5, clock=lambda: now[0])
+        first = await service.search("учениях")
+        latest = await service.latest()
+        assert first is not None and first.total == 1 and latest.total == 1
+        write_seed(seeds, "b.txt", "Новые учения", ["Снова учения."])
+        await Ingestor(other, seeds, ZoneInfo("Europe/Moscow")).scan()  # "another process"
+        now[0] += 0.4
+        assert await service.search("учениях") is first  # not asked yet: the cached page
+        now[0] += 0.1
+        again = await service.search("учениях")
+        assert again is not None and again.total == 2
+        assert (await service.latest()).total == 2
+    finally:
+        await other.close()
+        await conn.close()

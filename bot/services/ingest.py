@@ -209,8 +209,13 @@ class Ingestor:
             await store.clear_failure(self.conn, f.source)
         if state is None or state.article_id is None:
             new_id = await store.insert_article(
-                self.conn, f.source, item.parsed,
-                digest=item.digest, now=now, fts=item.fts, **sizes,
+                self.conn,
+                f.source,
+                item.parsed,
+                digest=item.digest,
+                now=now,
+                fts=item.fts,
+                **sizes,
             )
             report.added += 1
             report.added_ids.append(new_id)
@@ -220,8 +225,13 @@ class Ingestor:
             report.unchanged += 1
         else:
             await store.update_article(
-                self.conn, state.article_id, item.parsed,
-                digest=item.digest, now=now, fts=item.fts, **sizes,
+                self.conn,
+                state.article_id,
+                item.parsed,
+                digest=item.digest,
+                now=now,
+                fts=item.fts,
+                **sizes,
             )
             if state.withdrawn:
                 report.restored += 1

@@ -57,11 +57,10 @@ def _summary(row: aiosqlite.Row) -> ArticleSummary:
 
 async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | None:
     """The visible article with this id, or None when it does not exist or was withdrawn."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT * FROM articles WHERE id = :id AND withdrawn = 0", {"id": article_id}
-    ) as cur:
-        row = await cur.fetchone()
-    return _article(row) if row else None
+    )
+    return next((_article(row) for row in rows), None)
 
 
 async def get_articles(conn: aiosqlite.Connection, ids: list[int]) -> list[Article]:
@@ -69,21 +68,21 @@ async def get_articles(conn: aiosqlite.Connection, ids: list[int]) -> list[Artic
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT * FROM articles WHERE +withdrawn = 0 AND id IN ({marks})", ids
-    ) as cur:
-        by_id = {row["id"]: _article(row) for row in await cur.fetchall()}
+    )
+    by_id = {row["id"]: _article(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
     """Newest visible articles first (published_at, then id as the tie-breaker)."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT id, title, published_at, lead, credit FROM articles WHERE withdrawn = 0 "
         "ORDER BY published_at DESC, id DESC LIMIT :limit OFFSET :offset",
         {"limit": limit, "offset": offset},
-    ) as cur:
-        return [_summary(row) for row in await cur.fetchall()]
+    )
+    return [_summary(row) for row in rows]
 
 
 async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleSummary]:
@@ -91,30 +90,29 @@ async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleS
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT id, title, published_at, lead, credit FROM articles "
         f"WHERE +withdrawn = 0 AND id IN ({marks})",
         ids,
-    ) as cur:
-        by_id = {row["id"]: _summary(row) for row in await cur.fetchall()}
+    )
+    by_id = {row["id"]: _summary(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def count_visible(conn: aiosqlite.Connection) -> int:
     """How many articles readers can see (not withdrawn)."""
-    async with conn.execute("SELECT count(*) FROM articles WHERE withdrawn = 0") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(await conn.execute_fetchall("SELECT count(*) FROM articles WHERE withdrawn = 0"))
+    return int(rows[0][0]) if rows else 0
 
 
 async def newest_ids(conn: aiosqlite.Connection, n: int) -> list[int]:
     """Ids of the ``n`` newest visible articles, oldest of them first (posting order)."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT id FROM (SELECT id, published_at FROM articles WHERE withdrawn = 0 "
         "ORDER BY published_at DESC, id DESC LIMIT :n) ORDER BY published_at, id",
         {"n": n},
-    ) as cur:
-        return [int(row[0]) for row in await cur.fetchall()]
+    )
+    return [int(row[0]) for row in rows]
 
 
 async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
@@ -125,8 +123,12 @@ async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
     ) as cur:
         async for row in cur:
             states[row["source"]] = FileState(
-                row["source"], row["file_size"], row["file_mtime_ns"], row["content_hash"],
-                article_id=row["id"], withdrawn=bool(row["withdrawn"]),
+                row["source"],
+                row["file_size"],
+                row["file_mtime_ns"],
+                row["content_hash"],
+                article_id=row["id"],
+                withdrawn=bool(row["withdrawn"]),
             )
     async with conn.execute(
         "SELECT source, reason, file_size, file_mtime_ns FROM seed_failures"
@@ -134,7 +136,9 @@ async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
         async for row in cur:
             old = states.get(row["source"])
             states[row["source"]] = FileState(
-                row["source"], row["file_size"], row["file_mtime_ns"],
+                row["source"],
+                row["file_size"],
+                row["file_mtime_ns"],
                 old.content_hash if old else "",
                 article_id=old.article_id if old else None,
                 withdrawn=old.withdrawn if old else False,
@@ -168,8 +172,15 @@ def _row_values(parsed: ParsedArticle, size: int, mtime_ns: int, digest: str) ->
 
 
 async def insert_article(
-    conn: aiosqlite.Connection, source: str, parsed: ParsedArticle, *,
-    size: int, mtime_ns: int, digest: str, now: float, fts: dict[str, str] | None = None,
+    conn: aiosqlite.Connection,
+    source: str,
+    parsed: ParsedArticle,
+    *,
+    size: int,
+    mtime_ns: int,
+    digest: str,
+    now: float,
+    fts: dict[str, str] | None = None,
 ) -> int:
     """Add a new article and its FTS row; returns the new id. Caller holds the transaction."""
     values = _row_values(parsed, size, mtime_ns, digest) | {"source": source, "now": now}
@@ -189,8 +200,15 @@ async def insert_article(
 
 
 async def update_article(
-    conn: aiosqlite.Connection, article_id: int, parsed: ParsedArticle, *,
-    size: int, mtime_ns: int, digest: str, now: float, fts: dict[str, str] | None = None,
+    conn: aiosqlite.Connection,
+    article_id: int,
+    parsed: ParsedArticle,
+    *,
+    size: int,
+    mtime_ns: int,
+    digest: str,
+    now: float,
+    fts: dict[str, str] | None = None,
 ) -> None:
     """Replace an edited article's content in place (same id), re-index it, un-withdraw it."""
     values = _row_values(parsed, size, mtime_ns, digest) | {"id": article_id, "now": now}

@@ -133,8 +133,7 @@ async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aios
     await conn.execute("COMMIT")
 
 
-async def change_stamp(conn: aiosqlite.Connection) -> tuple[int, int]:
-    """Changes so far by this connection and by others; equal stamps mean the data is unchanged."""
-    async with conn.execute("PRAGMA data_version") as cur:
-        row = await cur.fetchone()
-    return conn.total_changes, int(row[0]) if row else 0
+async def data_version(conn: aiosqlite.Connection) -> int:
+    """SQLite's ``PRAGMA data_version``: it changes when another connection commits."""
+    rows = list(await conn.execute_fetchall("PRAGMA data_version"))  # one trip to the thread
+    return int(rows[0][0]) if rows else 0

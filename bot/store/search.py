@@ -229,12 +229,6 @@ async def doc_freqs(conn: aiosqlite.Connection, stems: list[str]) -> dict[str, i
     return {}
 
 
-async def article_count(conn: aiosqlite.Connection) -> int:
-    """How many articles the index holds."""
-    rows = list(await conn.execute_fetchall("SELECT count(*) FROM articles WHERE withdrawn = 0"))
-    return int(rows[0][0]) if rows else 0
-
-
 async def matches(conn: aiosqlite.Connection, expr: str, article_id: int) -> bool:
     """Does this visible article match the expression (the index holds only visible ones)."""
     rows = list(

@@ -16,6 +16,7 @@ BACKLOG_DONE = "backlog_done"
 MIGRATED_PREFIX = "chat_migrated:"
 """``chat_migrated:<old id>`` -> new id after Telegram's migrate_to_chat_id."""
 
+
 async def get(conn: aiosqlite.Connection, key: str) -> str | None:
     """The value stored under ``key``, or None."""
     async with conn.execute("SELECT value FROM state WHERE key = :key", {"key": key}) as cur:

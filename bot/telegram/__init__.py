@@ -19,6 +19,7 @@ from bot.telegram.callbacks import QueryCache
 from bot.telegram.commands import set_commands
 from bot.telegram.handlers import routers
 from bot.telegram.middlewares import InFlight, ReplyRetry
+from bot.telegram.views import Views
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,15 @@ def build_dispatcher(
     ``bot`` is None in the offline console: the delivery engineer's scheduler then stays off.
     """
     inflight = InFlight()
+    queries = QueryCache()
     dp = Dispatcher(
+        disable_fsm=True,  # no handler keeps conversation state; saves a middleware per update
         settings=settings,
         search=search,
         ingestor=ingestor,
         conn=conn,
-        queries=QueryCache(),
+        queries=queries,
+        views=Views(search, settings.source_tz, queries),
         inflight=inflight,
     )
     dp.update.outer_middleware(inflight)

@@ -17,12 +17,16 @@ def _detached(router: Router) -> Router:
 
 
 def routers() -> list[Router]:
-    """admin (filtered to admins) → start → subscriptions → news → inline → fallback."""
+    """news → admin (filtered to admins) → start → subscriptions → inline → fallback.
+
+    Reading is nine updates in ten, so its router is tried first: its commands and button
+    prefixes are its own, so this changes no routing and skips a dozen filter checks per update.
+    """
     ordered = [
-        admin.router,  # admin commands first: their filter rejects everyone else cheaply
+        news.router,  # /latest, /search, /article and their buttons
+        admin.router,  # admin commands: their filter rejects everyone else cheaply
         start.router,  # /start, deep links, /help
         subscriptions.router,  # /subscribe, /subscriptions, /unsubscribe and their buttons
-        news.router,  # /latest, /search, /article and their buttons
         inline.router,  # inline queries
         fallback.router,  # unknown commands, plain text, stickers: must stay last
     ]

@@ -9,20 +9,13 @@ from typing import TYPE_CHECKING
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, Message, User
 
 from bot.config import Settings
 from bot.telegram import formatting as fmt
-from bot.telegram.callbacks import (
-    LatestPage,
-    OpenArticle,
-    QueryCache,
-    SearchPage,
-    list_keyboard,
-    resolve_query,
-    search_page_data,
-)
+from bot.telegram.callbacks import LatestPage, OpenArticle, QueryCache, SearchPage, resolve_query
 from bot.telegram.texts import lang_of, t
+from bot.telegram.views import View, Views
 
 if TYPE_CHECKING:
     from bot.services.search import SearchService
@@ -32,10 +25,8 @@ router = Router(name=__name__)
 
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
-SEARCH_PER_PAGE = 5
 MAX_PAGE = 10_000
 MAX_ID = 2**63 - 1
-View = tuple[str, InlineKeyboardMarkup | None]
 
 
 def user_lang(user: User | None) -> str:
@@ -47,43 +38,6 @@ def parse_id(text: str | None) -> int | None:
     """An article id from user text (``7``, ``#7``), or None when it is not a sane number."""
     m = re.fullmatch(r"#?(\d{1,19})", (text or "").strip(), re.ASCII)
     return int(m.group(1)) if m and 0 < int(m.group(1)) <= MAX_ID else None
-
-
-async def latest_view(
-    search: SearchService, settings: Settings, page: int, n: int, lang: str
-) -> View:
-    """Text and keyboard for page ``page`` of /latest (the service clamps it to the last page)."""
-    result = await search.latest(page=page, per_page=n)
-    markup = list_keyboard(
-        result,
-        [a.id for a in result.items],
-        [a.title for a in result.items],
-        lang,
-        lambda p: LatestPage(page=p, n=n).pack(),
-    )
-    return fmt.latest_text(result, settings.source_tz, lang), markup
-
-
-async def search_view(
-    search: SearchService,
-    settings: Settings,
-    queries: QueryCache,
-    query: str,
-    page: int,
-    lang: str,
-) -> View:
-    """Text and keyboard for one page of results for ``query``."""
-    result = await search.search(query, page=page, per_page=SEARCH_PER_PAGE)
-    if result is None:
-        return t(lang, "search_nothing"), None
-    markup = list_keyboard(
-        result,
-        [h.id for h in result.items],
-        [h.title for h in result.items],
-        lang,
-        lambda p: search_page_data(p, query, queries),
-    )
-    return fmt.search_text(result, query, settings.source_tz, lang), markup
 
 
 async def send_article(
@@ -119,9 +73,7 @@ async def edit_view(query: CallbackQuery, view: View) -> None:
 
 
 @router.message(Command("latest"))
-async def cmd_latest(
-    message: Message, command: CommandObject, search: SearchService, settings: Settings
-) -> None:
+async def cmd_latest(message: Message, command: CommandObject, views: Views) -> None:
     lang = user_lang(message.from_user)
     n = DEFAULT_LATEST
     if command.args and command.args.strip():
@@ -130,45 +82,31 @@ async def cmd_latest(
             await message.answer(t(lang, "latest_usage", max=MAX_LATEST))
             return
         n = min(parsed, MAX_LATEST)
-    text, markup = await latest_view(search, settings, 1, n, lang)
+    text, markup = await views.latest(1, n, lang)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(LatestPage.filter())
-async def cb_latest(
-    query: CallbackQuery, callback_data: LatestPage, search: SearchService, settings: Settings
-) -> None:
+async def cb_latest(query: CallbackQuery, callback_data: LatestPage, views: Views) -> None:
     n = min(max(callback_data.n, 1), MAX_LATEST)
     page = min(max(callback_data.page, 1), MAX_PAGE)
-    await edit_view(
-        query, await latest_view(search, settings, page, n, user_lang(query.from_user))
-    )
+    await edit_view(query, await views.latest(page, n, user_lang(query.from_user)))
 
 
 @router.message(Command("search"))
-async def cmd_search(
-    message: Message,
-    command: CommandObject,
-    search: SearchService,
-    settings: Settings,
-    queries: QueryCache,
-) -> None:
+async def cmd_search(message: Message, command: CommandObject, views: Views) -> None:
     lang = user_lang(message.from_user)
     query = " ".join((command.args or "").split())
     if not query:
         await message.answer(t(lang, "search_usage"))
         return
-    text, markup = await search_view(search, settings, queries, query, 1, lang)
+    text, markup = await views.search_page(query, 1, lang)
     await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(SearchPage.filter())
 async def cb_search(
-    query: CallbackQuery,
-    callback_data: SearchPage,
-    search: SearchService,
-    settings: Settings,
-    queries: QueryCache,
+    query: CallbackQuery, callback_data: SearchPage, views: Views, queries: QueryCache
 ) -> None:
     lang = user_lang(query.from_user)
     text = resolve_query(callback_data, queries)
@@ -176,7 +114,7 @@ async def cb_search(
         await query.answer(t(lang, "search_expired"), show_alert=True)
         return
     page = min(max(callback_data.page, 1), MAX_PAGE)
-    await edit_view(query, await search_view(search, settings, queries, text, page, lang))
+    await edit_view(query, await views.search_page(text, page, lang))
 
 
 @router.message(Command("article"))
