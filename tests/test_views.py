@@ -1,0 +1,70 @@
+"""Views: list pages are rendered once per unchanged page, and re-rendered after a change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.services.ingest import Ingestor
+from bot.services.search import SearchService
+from bot.store.db import open_db
+from bot.telegram.callbacks import KEY_MARK, QueryCache, SearchPage
+from bot.telegram.views import Views
+from tests.helpers import write_seed
+
+TZ = ZoneInfo("Europe/Moscow")
+
+
+def _pager(view: tuple[str, object]) -> list[str]:
+    markup = view[1]
+    rows = markup.inline_keyboard if markup is not None else []  # type: ignore[attr-defined]
+    return [b.callback_data for row in rows for b in row if b.callback_data.startswith("s:")]
+
+
+async def test_pages_are_rendered_once_until_the_database_changes(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    for i in range(7):
+        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
+    conn = await open_db(tmp_path / "v.sqlite3")
+    try:
+        ingestor = Ingestor(conn, seeds, TZ)
+        await ingestor.scan()
+        views = Views(SearchService(conn), TZ, QueryCache())
+        first = await views.latest(1, 5, "ru")
+        assert await views.latest(1, 5, "ru") is first
+        assert await views.latest(1, 5, "en") is not first  # each language its own rendering
+        found = await views.search_page("учения", 1, "ru")
+        assert await views.search_page("учения", 1, "ru") is found
+        write_seed(seeds, "new.txt", "Свежие учения", ["Снова учения."])
+        await ingestor.scan()
+        fresh = await views.latest(1, 5, "ru")
+        assert fresh is not first and "Свежие учения" in fresh[0]
+        again = await views.search_page("учения", 1, "ru")
+        assert again is not found and "8" in again[0]  # the new count is in the header
+    finally:
+        await conn.close()
+
+
+async def test_a_reused_page_keeps_its_long_query_resolvable(tmp_path: Path) -> None:
+    """A query too long for callback_data rides as a QueryCache key; reusing the rendering must
+    refresh that key, or ▶ would answer "search expired" once other queries evicted it."""
+    seeds = tmp_path / "seeds"
+    for i in range(7):
+        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
+    conn = await open_db(tmp_path / "v.sqlite3")
+    try:
+        await Ingestor(conn, seeds, TZ).scan()
+        queries = QueryCache(maxsize=2)
+        views = Views(SearchService(conn), TZ, queries)
+        query = "учения -" + "несуществующееслово" * 4
+        view = await views.search_page(query, 1, "ru")
+        (data,) = _pager(view)
+        key = SearchPage.unpack(data).q
+        assert key.startswith(KEY_MARK) and queries.get(key) == query
+        queries.put("другой запрос")
+        queries.put("третий запрос")
+        assert queries.get(key) is None  # evicted
+        assert await views.search_page(query, 1, "ru") is view  # reused…
+        assert queries.get(key) == query  # …and its key is back
+    finally:
+        await conn.close()
