@@ -196,6 +196,46 @@ async def test_edit_that_breaks_a_file_keeps_the_old_article(
     assert kept is not None and kept.title == "Новость"
 
 
+async def test_broken_article_file_fixed_then_deleted(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    """An article whose file broke keeps its failure until fixed; deleting it clears both."""
+    seeds = tmp_path / "seeds"
+    path = write_seed(seeds, "a.txt", "Новость", ["Текст новости."])
+    ingestor = Ingestor(conn, seeds, MSK)
+    [a_id] = (await ingestor.scan()).added_ids
+    path.write_bytes(b"\x00" * 300)
+    assert [f.name for f in (await ingestor.scan()).failed] == ["a.txt"]
+    assert [f.name for f in (await ingestor.scan()).failed] == ["a.txt"]  # still, not re-read
+    write_seed(seeds, "a.txt", "Новость, исправленная", ["Текст новости."])
+    fixed = await ingestor.scan()
+    assert (fixed.failed, fixed.updated) == ([], 1)
+    assert (await articles.get_article(conn, a_id)).title == "Новость, исправленная"  # type: ignore[union-attr]
+    path.write_bytes(b"\x00" * 300)
+    await ingestor.scan()
+    path.unlink()
+    gone = await ingestor.scan()
+    assert (gone.failed, gone.withdrawn) == ([], 1)
+    assert await articles.failure_states(conn) == {}
+
+
+async def test_nested_folders_count_and_hidden_entries_do_not(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    write_seed(seeds / "2025" / "05", "a.txt", "Майская новость", ["Текст."])
+    write_seed(seeds / "2025", "B.TXT", "Годовая новость", ["Текст."])
+    write_seed(seeds / ".drafts", "c.txt", "Черновик", ["Текст."])
+    write_seed(seeds, ".d.txt", "Скрытый файл", ["Текст."])
+    (seeds / "folder.txt").mkdir()  # a folder named like a seed is walked, not read
+    write_seed(seeds / "folder.txt", "inner.txt", "Вложенная новость", ["Текст."])
+    report = await Ingestor(conn, seeds, MSK).scan()
+    assert (report.added, report.failed) == (3, [])
+    stamps = await articles.file_stamps(conn)
+    assert sorted(stamps) == ["2025/05/a.txt", "2025/B.TXT", "folder.txt/inner.txt"]
+    assert (await Ingestor(conn, seeds, MSK).scan()).unchanged == 3
+
+
 async def test_added_ids_are_oldest_first_and_stable(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:

@@ -9,9 +9,9 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ class IngestError(Exception):
 @dataclass(frozen=True, slots=True)
 class _SeedFile:
     source: str
-    path: Path
+    path: str
     size: int
     mtime_ns: int
 
@@ -56,36 +56,91 @@ class _Prepared:
     error: str | None = None
 
 
-def list_seed_files(seeds_dir: Path) -> list[_SeedFile]:
-    """Every ``*.txt`` file below the folder (hidden files skipped), sorted by name."""
+@dataclass(slots=True)
+class _Listing:
+    """What a walk of the seeds folder found, compared with the store's stamps."""
+
+    total: int = 0
+    unchanged: int = 0
+    todo: list[_SeedFile] = field(default_factory=list)
+    failed: list[FailedFile] = field(default_factory=list)
+    """Files that failed before and have not changed since: reported again, not re-read."""
+    failures_seen: set[str] = field(default_factory=set)
+
+
+def walk_seeds(seeds_dir: Path) -> Iterator[tuple[str, str, int, int]]:
+    """(source, path, size, mtime_ns) of every ``*.txt`` below the folder, hidden ones skipped.
+
+    ``source`` is the path relative to the folder with ``/`` separators. os.scandir and plain
+    strings, not Path objects: a walk over 50k files should cost a few MB, not tens.
+    """
     if not seeds_dir.exists():
         raise IngestError(f"seeds folder {seeds_dir} does not exist")
     if not seeds_dir.is_dir():
         raise IngestError(f"seeds folder {seeds_dir} is not a folder")
-    found: list[_SeedFile] = []
+    stack = [(str(seeds_dir), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            # Lazily: a list of 50k DirEntry objects alone would be ~45 MB at its peak.
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    found = _seed_entry(entry, prefix, stack)
+                    if found is not None:
+                        yield found
+        except OSError as exc:
+            if not prefix:
+                raise IngestError(f"cannot read seeds folder {seeds_dir}: {exc}") from exc
+            log.warning("cannot read seed subfolder %s: %s", prefix.rstrip("/"), exc)
+
+
+def _seed_entry(
+    entry: os.DirEntry[str], prefix: str, folders: list[tuple[str, str]]
+) -> tuple[str, str, int, int] | None:
+    """The seed file behind a directory entry, or None (subfolders go onto ``folders``)."""
+    name = entry.name
+    if name.startswith("."):
+        return None
     try:
-        for root, dirs, names in os.walk(seeds_dir):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
-                if name.startswith(".") or not name.lower().endswith(".txt"):
-                    continue
-                path = Path(root, name)
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue  # vanished between listing and stat: the next scan sees the truth
-                rel = path.relative_to(seeds_dir).as_posix()
-                found.append(_SeedFile(rel, path, st.st_size, st.st_mtime_ns))
-    except OSError as exc:
-        raise IngestError(f"cannot read seeds folder {seeds_dir}: {exc}") from exc
-    found.sort(key=lambda f: f.source)
-    return found
+        if entry.is_dir():
+            folders.append((entry.path, f"{prefix}{name}/"))
+            return None
+        if not name.lower().endswith(".txt") or not entry.is_file():
+            return None
+        st = entry.stat()
+    except OSError:
+        return None  # vanished between listing and stat: the next scan sees the truth
+    return f"{prefix}{name}", entry.path, st.st_size, st.st_mtime_ns
+
+
+def compare(seeds_dir: Path, stamps: dict[str, int], failures: dict[str, FileState]) -> _Listing:
+    """Walk the folder and sort its files into unchanged, failed-and-unchanged and to-do.
+
+    Runs in a thread. Each file found is removed from ``stamps``: what is left afterwards are
+    the visible articles whose files are gone.
+    """
+    out = _Listing()
+    for source, path, size, mtime_ns in walk_seeds(seeds_dir):
+        out.total += 1
+        known = stamps.pop(source, None)
+        failure = failures.get(source)
+        if failure is not None:
+            out.failures_seen.add(source)
+            if (failure.size, failure.mtime_ns) == (size, mtime_ns):
+                out.failed.append(FailedFile(source, failure.failure or "unknown error"))
+                continue
+        elif known == store.stamp(size, mtime_ns):
+            out.unchanged += 1
+            continue
+        out.todo.append(_SeedFile(source, path, size, mtime_ns))
+    out.todo.sort(key=lambda f: f.source)
+    return out
 
 
 def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
     """Read, hash and parse one file; runs in a worker thread, never raises."""
     try:
-        with file.path.open("rb") as fh:
+        with open(file.path, "rb") as fh:
             data = fh.read(MAX_FILE_SIZE + 1)
     except OSError as exc:
         return _Prepared(file, error=f"cannot read file: {exc.strerror or exc}")
@@ -126,31 +181,22 @@ class Ingestor:
 
     async def _scan(self, progress: Progress | None) -> IngestReport:
         report = IngestReport()
-        files = await asyncio.to_thread(list_seed_files, self.seeds_dir)
-        known = await store.file_states(self.conn)
-        todo: list[_SeedFile] = []
-        for f in files:
-            state = known.get(f.source)
-            if state and (state.size, state.mtime_ns) == (f.size, f.mtime_ns):
-                if state.failure is not None:
-                    report.failed.append(FailedFile(f.source, state.failure))
-                    continue
-                if not state.withdrawn:
-                    report.unchanged += 1
-                    continue
-            todo.append(f)
-        done = len(files) - len(todo)
+        stamps = await store.file_stamps(self.conn)
+        failures = await store.failure_states(self.conn)
+        listing = await asyncio.to_thread(compare, self.seeds_dir, stamps, failures)
+        report.unchanged = listing.unchanged
+        report.failed.extend(listing.failed)
+        done, total = listing.total - len(listing.todo), listing.total
         if progress:
-            progress(done, len(files))
-        async for prepared in self._prepared_batches(todo):
-            await self._write(prepared, known, report)
+            progress(done, total)
+        async for prepared in self._prepared_batches(listing.todo):
+            await self._write(prepared, report)
             done += len(prepared)
             if progress:
-                progress(done, len(files))
-        seen = {f.source for f in files}
-        gone = [s for s in known.values() if s.source not in seen]
+                progress(done, total)
+        gone = list(stamps) + [s for s in failures if s not in listing.failures_seen]
         if gone:
-            await self._forget(gone, report)
+            await self._forget(list((await store.file_states(self.conn, gone)).values()), report)
         report.failed.sort(key=lambda f: f.name)
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
         self._published.clear()
@@ -179,11 +225,10 @@ class Ingestor:
             while pending:
                 yield await pending.popleft()
 
-    async def _write(
-        self, prepared: list[_Prepared], known: dict[str, FileState], report: IngestReport
-    ) -> None:
+    async def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
         now = time.time()
         async with transaction(self.conn):
+            known = await store.file_states(self.conn, [item.file.source for item in prepared])
             for item in prepared:
                 await self.conn.execute("SAVEPOINT file")
                 try:

@@ -115,35 +115,66 @@ async def newest_ids(conn: aiosqlite.Connection, n: int) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
-async def file_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
-    """Every seed file the store knows, by source name: articles and recorded failures."""
+def stamp(size: int, mtime_ns: int) -> int:
+    """A file's size and mtime as one int: the quick "unchanged?" check of a scan.
+
+    One int per file instead of a record keeps a scan of 50k files to a few MB.
+    """
+    return size << 64 | mtime_ns
+
+
+STAMP_CHUNK = 4096
+"""Rows fetched per trip to aiosqlite's thread while loading the stamps."""
+
+
+async def file_stamps(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Source -> stamp of every seed file behind a visible article."""
+    stamps: dict[str, int] = {}
+    async with conn.execute(
+        "SELECT source, file_size, file_mtime_ns FROM articles WHERE withdrawn = 0"
+    ) as cur:
+        cur.row_factory = None  # plain tuples: 50k sqlite3.Row objects cost time and memory
+        while rows := await cur.fetchmany(STAMP_CHUNK):
+            for source, size, mtime_ns in rows:
+                stamps[source] = stamp(size, mtime_ns)
+    return stamps
+
+
+async def failure_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
+    """Every seed file with a recorded failure, with the article it had (if any)."""
+    return await _states(conn, "SELECT source FROM seed_failures", [])
+
+
+async def file_states(conn: aiosqlite.Connection, sources: list[str]) -> dict[str, FileState]:
+    """What the store knows of these seed files (articles and failures), by source."""
     states: dict[str, FileState] = {}
-    async with conn.execute(
-        "SELECT id, source, file_size, file_mtime_ns, content_hash, withdrawn FROM articles"
-    ) as cur:
-        async for row in cur:
-            states[row["source"]] = FileState(
-                row["source"],
-                row["file_size"],
-                row["file_mtime_ns"],
-                row["content_hash"],
-                article_id=row["id"],
-                withdrawn=bool(row["withdrawn"]),
-            )
-    async with conn.execute(
-        "SELECT source, reason, file_size, file_mtime_ns FROM seed_failures"
-    ) as cur:
-        async for row in cur:
-            old = states.get(row["source"])
-            states[row["source"]] = FileState(
-                row["source"],
-                row["file_size"],
-                row["file_mtime_ns"],
-                old.content_hash if old else "",
-                article_id=old.article_id if old else None,
-                withdrawn=old.withdrawn if old else False,
-                failure=row["reason"],
-            )
+    for i in range(0, len(sources), 500):  # well under SQLite's bound-parameter limit
+        chunk = sources[i : i + 500]
+        states.update(await _states(conn, "VALUES " + ",".join(["(?)"] * len(chunk)), chunk))
+    return states
+
+
+async def _states(
+    conn: aiosqlite.Connection, wanted: str, params: list[str]
+) -> dict[str, FileState]:
+    """FileState of each source ``wanted`` lists: its article's row merged with any failure."""
+    rows = await conn.execute_fetchall(
+        f"WITH wanted(source) AS ({wanted}) "
+        "SELECT w.source, a.id, a.file_size, a.file_mtime_ns, a.content_hash, a.withdrawn, "
+        "f.reason, f.file_size, f.file_mtime_ns FROM wanted w "
+        "LEFT JOIN articles a ON a.source = w.source "
+        "LEFT JOIN seed_failures f ON f.source = w.source "
+        "WHERE a.id IS NOT NULL OR f.source IS NOT NULL",
+        params,
+    )
+    states: dict[str, FileState] = {}
+    for source, aid, size, mtime, digest, withdrawn, reason, f_size, f_mtime in rows:
+        if reason is not None:  # a failure is newer than the article's row
+            size, mtime = f_size, f_mtime
+        states[source] = FileState(
+            source, size, mtime, digest or "", article_id=aid, withdrawn=bool(withdrawn),
+            failure=reason,
+        )  # fmt: skip
     return states
 
 
