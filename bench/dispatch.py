@@ -5,8 +5,9 @@ The bot runs as its own process (10k articles in its database) and long-polls th
 chat and each waiting for the answer before the next update, push 2,000 updates: `/latest`,
 `/search <words>` and presses of the ◀ ▶ buttons under the bot's last answer. An update counts
 as answered when the bot's sendMessage/editMessageText reaches that chat (commands) or it
-answers that callback query (presses). The floor is bench/echo_bot.py (aiogram's ten-line echo
-bot) driven the same way against the same server, in the same run.
+answers that callback query (presses). The load starts once the bot's start-up scan of the
+seeds is done (its first "tick:" log line): steady state. The floor is bench/echo_bot.py
+(aiogram's ten-line echo bot) driven the same way against the same server, in the same run.
 
     .venv/bin/python bench/dispatch.py            # 2,000 updates, 10k articles
     .venv/bin/python bench/dispatch.py --quick    # 300 updates, 1k articles
