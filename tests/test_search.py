@@ -13,7 +13,8 @@ import pytest
 from bot.models import MARK_END, MARK_START, Page, SearchHit
 from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
-from bot.store.db import open_db
+from bot.store import articles, state
+from bot.store.db import open_db, transaction
 from tests.helpers import write_seed
 from tests.test_query import HOSTILE
 
@@ -283,4 +284,33 @@ async def test_cached_results_notice_other_processes_within_the_check_interval(
         assert (await service.latest()).total == 2
     finally:
         await other.close()
+        await conn.close()
+
+
+async def test_cache_ignores_other_writes_and_forgets_pages_read_before_a_rollback(
+    tmp_path: Path,
+) -> None:
+    """Outbox/state writes keep cached pages; a rolled-back article write drops them."""
+    seeds = tmp_path / "seeds"
+    write_seed(seeds, "a.txt", "Учения в Минске", ["Прошли учения."])
+    conn = await open_db(tmp_path / "c.sqlite3")
+    try:
+        await Ingestor(conn, seeds, ZoneInfo("Europe/Moscow")).scan()
+        service = SearchService(conn)
+        first = await service.search("учениях")
+        latest = await service.latest()
+        assert first is not None and first.total == 1
+        async with transaction(conn):
+            await state.put(conn, "note", "not an article")
+        assert await service.search("учениях") is first
+        assert await service.latest() is latest
+        with pytest.raises(RuntimeError):
+            async with transaction(conn):
+                await articles.withdraw(conn, first.items[0].id, now=0.0)
+                inside = await service.search("учениях")
+                assert inside is not None and inside.total == 0  # the uncommitted withdrawal
+                raise RuntimeError("the batch fails")
+        after = await service.search("учениях")
+        assert after is not None and after.total == 1 and (await service.latest()).total == 1
+    finally:
         await conn.close()

@@ -21,7 +21,7 @@ from bot.models import FailedFile, IngestReport, ParsedArticle
 from bot.parser import MAX_FILE_SIZE, ParseError, parse
 from bot.store import articles as store
 from bot.store.articles import FileState
-from bot.store.db import transaction
+from bot.store.db import content_changed, transaction
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,7 @@ class Ingestor:
                 except aiosqlite.Error as exc:
                     await self.conn.execute("ROLLBACK TO file")
                     await self.conn.execute("RELEASE file")
+                    content_changed(self.conn)
                     log.error("could not store %s: %s", item.file.source, exc)
                     report.failed.append(FailedFile(item.file.source, f"database error: {exc}"))
 

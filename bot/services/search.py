@@ -17,7 +17,7 @@ from bot.query import Query, Tier, parse
 from bot.snippets import snippet
 from bot.store import articles
 from bot.store import search as store
-from bot.store.db import data_version
+from bot.store.db import content_generation, data_version
 from bot.text import irregular
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,12 @@ class SearchService:
         return parsed.keep_variants(frozenset(keep))
 
     async def _stamp(self) -> tuple[int, int]:
-        """Equal stamps mean nothing was written: this connection's own changes are counted at
+        """Equal stamps mean no article changed: this connection's own article writes count at
         once, other processes' commits are noticed within ``external_check`` seconds."""
         now = self._clock()
         if now - self._version_at >= self._external_check:
             self._version, self._version_at = await data_version(self.conn), now
-        return self.conn.total_changes, self._version
+        return content_generation(self.conn), self._version
 
     async def latest(self, page: int = 1, per_page: int = 5) -> Page[ArticleSummary]:
         """Newest articles first, a page at a time (reused while the database is unchanged).

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import aiosqlite
 
 from bot.models import Article, ArticleSummary, ParsedArticle
+from bot.store.db import content_changed
 from bot.text import index_text
 
 
@@ -227,6 +228,7 @@ async def insert_article(
         "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
         (fts or fts_values(parsed)) | {"id": article_id},
     )
+    content_changed(conn)
     return article_id
 
 
@@ -255,6 +257,7 @@ async def update_article(
         "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
         (fts or fts_values(parsed)) | {"id": article_id},
     )
+    content_changed(conn)
 
 
 async def touch_file(
@@ -274,6 +277,7 @@ async def withdraw(conn: aiosqlite.Connection, article_id: int, *, now: float) -
         {"id": article_id, "now": now},
     )
     await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
+    content_changed(conn)
 
 
 async def record_failure(

@@ -114,6 +114,23 @@ def write_lock(conn: aiosqlite.Connection) -> asyncio.Lock:
     return lock
 
 
+_generations: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+
+
+def content_changed(conn: aiosqlite.Connection) -> None:
+    """Note a write to what readers see (articles, the search index), or a rollback."""
+    _generations[conn] = _generations.get(conn, 0) + 1
+
+
+def content_generation(conn: aiosqlite.Connection) -> int:
+    """Bumped by every article write and rollback on this connection: equal means unchanged.
+
+    Unlike ``total_changes`` it ignores outbox and subscription writes, so a fan-out to
+    thousands of subscribers does not keep emptying the readers' page caches.
+    """
+    return _generations.get(conn, 0)
+
+
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """Hold the write lock and run the block in one BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
@@ -129,6 +146,7 @@ async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aios
         yield conn
     except BaseException:
         await conn.execute("ROLLBACK")
+        content_changed(conn)  # pages read inside the transaction may show undone rows
         raise
     await conn.execute("COMMIT")
 
