@@ -52,6 +52,7 @@ _SPACE = frozenset(b" \t\r\n\x00\x0b")
 _ATTR_NAME_STOP = frozenset(b" \t\r\n\x00\x0b=>/\"'")
 _SPECIAL = re.compile(rb"[<&]")
 _CONTINUATION = bytes(range(0x80, 0xC0))
+_NOT_FOUR_BYTE_LEAD = bytes(b for b in range(256) if not 0xF0 <= b <= 0xF7)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?(.*)$", re.S)
 _INT64 = re.compile(r"-?[0-9]+")
 _TIME_FORMAT = re.compile(r"^(r|w?[dD]?[tT]?)$")
@@ -127,8 +128,9 @@ def utf16_len(text: str) -> int:
 
 
 def _utf16_units(chunk: bytes) -> int:
+    """UTF-16 length of UTF-8 bytes: one unit per lead byte, two for 4-byte sequences."""
     lead = len(chunk.translate(None, _CONTINUATION))
-    return lead + sum(chunk.count(b) for b in range(0xF0, 0xF8))
+    return lead + len(chunk.translate(None, _NOT_FOUR_BYTE_LEAD))
 
 
 def _is_alnum(c: int) -> bool:

@@ -55,9 +55,17 @@ async def ask(
 
 
 async def press(fake: FakeTelegram, data: str, chat: int = CHAT) -> dict[str, Any]:
-    """A user presses the button with ``data``; wait for the callback answer; return it."""
+    """A user presses the button with ``data``; wait for the callback answer; return it.
+
+    A ◀ ▶ press is answered together with its edit, so for those (unless the answer is an
+    alert) the edit is awaited too.
+    """
+    mark = fake.mark()
     update = fake.push_callback(chat, data)
-    return await fake.wait_for_callback_answer(update)
+    answer = await fake.wait_for_callback_answer(update)
+    if data.startswith(("l:", "s:")) and "text" not in answer:
+        await fake.wait_for_request("editMessageText", chat_id=chat, since=mark)
+    return answer
 
 
 async def nothing_more(fake: FakeTelegram, chat: int) -> None:
@@ -120,6 +128,29 @@ async def test_latest_paging_and_open_buttons(
     for bad in ("/latest abc", "/latest 0", "/latest -3"):
         [usage] = await ask(fake_tg, bad)
         assert "от 1 до 20" in usage.text
+
+
+async def test_a_press_is_answered_even_when_its_edit_fails(
+    make_app: MakeApp, fake_tg: FakeTelegram, seeds_dir: Path
+) -> None:
+    """The answer goes out with the edit: the spinner stops whether or not the page changed."""
+    add_articles(seeds_dir, 7)
+    await make_app()
+    [listing] = await ask(fake_tg, "/latest 3")
+    # A stale button for the page already shown (a double tap): Telegram says "not modified".
+    again = fake_tg.push_callback(CHAT, "l:1:3", message_id=listing.message_id, check=False)
+    assert "text" not in await fake_tg.wait_for_callback_answer(again)
+    [unchanged] = await fake_tg.wait_for_request("editMessageText", chat_id=CHAT)
+    assert not unchanged.ok and "message is not modified" in (unchanged.description or "")
+    fake_tg.fail_next(
+        "error", method="editMessageText", description="Bad Request: message to edit not found"
+    )
+    mark = fake_tg.mark()
+    update = fake_tg.push_callback(CHAT, "l:2:3")
+    assert "text" not in await fake_tg.wait_for_callback_answer(update)
+    [failed] = await fake_tg.wait_for_request("editMessageText", chat_id=CHAT, since=mark)
+    assert not failed.ok
+    assert "стр. 1 из 3" in fake_tg.message(CHAT, listing.message_id).text
 
 
 async def test_search_results_paging_and_expired_key(

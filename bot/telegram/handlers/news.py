@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
@@ -26,6 +28,7 @@ router = Router(name=__name__)
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
 MAX_PAGE = 10_000
+NOT_MODIFIED = "message is not modified"
 MAX_ID = 2**63 - 1
 
 
@@ -58,18 +61,30 @@ async def send_article(
         await bot.send_message(chat_id, part)
 
 
+async def _sent(request: Awaitable[object]) -> object:
+    """Await an aiogram method call (gather() needs coroutines; method objects aren't hashable)."""
+    return await request
+
+
 async def edit_view(query: CallbackQuery, view: View) -> None:
-    """Replace the list message with another page; an unchanged page is not an error."""
+    """Replace the list message with another page, answering the press at the same time.
+
+    Both requests go out together: the spinner stops as the page changes (one round trip, not
+    two), and it stops even if the edit fails. An unchanged page is not an error.
+    """
     text, markup = view
     if not isinstance(query.message, Message):
         await query.answer()
         return
-    try:
-        await query.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "message is not modified" not in exc.message:
-            raise
-    await query.answer()
+    outcomes = await asyncio.gather(
+        _sent(query.message.edit_text(text, reply_markup=markup)),
+        _sent(query.answer()),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        unchanged = isinstance(outcome, TelegramBadRequest) and NOT_MODIFIED in outcome.message
+        if isinstance(outcome, BaseException) and not unchanged:
+            raise outcome
 
 
 @router.message(Command("latest"))
