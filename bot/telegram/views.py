@@ -9,11 +9,13 @@ bench/dispatch.py.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.models import ArticleSummary, Page, SearchHit
 from bot.telegram import formatting as fmt
 from bot.telegram.callbacks import (
     KEY_MARK,
@@ -70,35 +72,42 @@ class Views:
             self._memo.popitem(last=False)
         return view
 
+    def _render(
+        self,
+        key: tuple[object, ...],
+        lang: str,
+        result: Page[ArticleSummary] | Page[SearchHit],
+        text: Callable[[], str],
+        data_for: Callable[[int], str],
+    ) -> View:
+        """The page's text and keyboard: remembered, or built now (one button per article)."""
+        if (view := self._recall(key, result)) is not None:
+            return view
+        ids = [item.id for item in result.items]
+        titles = [item.title for item in result.items]
+        markup = list_keyboard(result, ids, titles, lang, data_for)
+        return self._keep(key, result, (text(), markup))
+
     async def latest(self, page: int, n: int, lang: str) -> View:
         """Page ``page`` of /latest with ``n`` per page (the service clamps it to the last)."""
         result = await self.search.latest(page=page, per_page=n)
-        key = ("latest", n, page, lang)
-        if (view := self._recall(key, result)) is not None:
-            return view
-        markup = list_keyboard(
-            result,
-            [a.id for a in result.items],
-            [a.title for a in result.items],
+        return self._render(
+            ("latest", n, page, lang),
             lang,
+            result,
+            lambda: fmt.latest_text(result, self.tz, lang),
             lambda p: LatestPage(page=p, n=n).pack(),
         )
-        return self._keep(key, result, (fmt.latest_text(result, self.tz, lang), markup))
 
     async def search_page(self, query: str, page: int, lang: str) -> View:
         """One page of results for ``query``, or the "nothing to search for" answer."""
         result = await self.search.search(query, page=page, per_page=SEARCH_PER_PAGE)
         if result is None:
             return t(lang, "search_nothing"), None
-        key = ("search", query, page, lang)
-        if (view := self._recall(key, result)) is not None:
-            return view
-        markup = list_keyboard(
-            result,
-            [h.id for h in result.items],
-            [h.title for h in result.items],
+        return self._render(
+            ("search", query, page, lang),
             lang,
+            result,
+            lambda: fmt.search_text(result, query, self.tz, lang),
             lambda p: search_page_data(p, query, self.queries),
         )
-        text = fmt.search_text(result, query, self.tz, lang)
-        return self._keep(key, result, (text, markup))
