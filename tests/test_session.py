@@ -103,3 +103,14 @@ async def test_response_classes_survive_garbage_collection(tg: tuple[FakeTelegra
     assert cls() is not None
     await bot.send_message(42, "два")
     assert Response[Message] is cls()
+
+
+async def test_network_errors_never_show_the_token(tg: tuple[FakeTelegram, Bot]) -> None:
+    """aiohttp's InvalidURL quotes the URL (and so the token); the error the bot logs must not."""
+    _, bot = tg
+    session = bot.session
+    session.api = session.api.from_base("http://127.0.0.1:bad-port")  # type: ignore[misc]
+    with pytest.raises(TelegramNetworkError) as caught:
+        await bot.send_message(42, "не дойдёт")
+    shown = f"{caught.value} {caught.value!r} {caught.value.__cause__!r}"
+    assert TOKEN not in shown and "InvalidUrlClientError" in shown and "/bot<token>/" in shown

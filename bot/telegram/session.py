@@ -99,9 +99,9 @@ class JsonSession(AiohttpSession):
                 raw = await resp.read()
         except TimeoutError as exc:
             raise TelegramNetworkError(method=method, message="Request timeout error") from exc
-        except ClientError as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            raise TelegramNetworkError(method=method, message=message) from exc
+        except ClientError as exc:  # some (InvalidURL) quote the URL, which holds the token
+            message = f"{type(exc).__name__}: {exc}".replace(bot.token, "<token>")
+            raise TelegramNetworkError(method=method, message=message) from None
         # orjson reads the bytes as they are; check_response only hands them to json_loads.
         response = self.check_response(
             bot=bot, method=method, status_code=resp.status, content=cast(str, raw)
