@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
 import os
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,14 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def run_and_emit(main: Coroutine[Any, Any, dict[str, Any]]) -> None:
+    """Run a bench's async main with readable progress logs (the bot's own kept quiet), then
+    emit its summary."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    emit(asyncio.run(main))
 
 
 def emit(summary: dict[str, Any]) -> None:

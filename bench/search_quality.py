@@ -15,7 +15,6 @@ run, for a plain FTS5 ``unicode61`` index of the same texts queried with the sam
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import random
 import re
@@ -218,9 +217,7 @@ def main() -> None:
     )
     parser.add_argument("--misses", type=int, default=0, help="print this many misses")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("bot").setLevel(logging.WARNING)
-    common.emit(asyncio.run(run(args)))
+    common.run_and_emit(run(args))
 
 
 if __name__ == "__main__":

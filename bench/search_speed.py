@@ -14,7 +14,6 @@ Target: p95 ≤ 10 ms at 50k.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import random
@@ -219,9 +218,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported")
     parser.add_argument("--reuse", action="store_true", help="reuse the last run's databases")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("bot").setLevel(logging.WARNING)
-    common.emit(asyncio.run(run(args)))
+    common.run_and_emit(run(args))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import aiosqlite
 
 from bot.models import Article, ArticleSummary, ParsedArticle
-from bot.store.db import content_changed
+from bot.store.db import content_changed, scalar
 from bot.text import index_text
 
 
@@ -102,8 +102,7 @@ async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleS
 
 async def count_visible(conn: aiosqlite.Connection) -> int:
     """How many articles readers can see (not withdrawn)."""
-    rows = list(await conn.execute_fetchall("SELECT count(*) FROM articles WHERE withdrawn = 0"))
-    return int(rows[0][0]) if rows else 0
+    return await scalar(conn, "SELECT count(*) FROM articles WHERE withdrawn = 0")
 
 
 async def newest_ids(conn: aiosqlite.Connection, n: int) -> list[int]:

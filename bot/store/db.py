@@ -151,7 +151,13 @@ async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aios
     await conn.execute("COMMIT")
 
 
+async def scalar(conn: aiosqlite.Connection, sql: str, params: object = ()) -> int:
+    """The first column of the first row as an int (0 when there is no row), in one trip to
+    aiosqlite's thread (``execute`` + ``fetchone`` + ``close`` would be three)."""
+    rows = list(await conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+    return int(rows[0][0]) if rows else 0
+
+
 async def data_version(conn: aiosqlite.Connection) -> int:
     """SQLite's ``PRAGMA data_version``: it changes when another connection commits."""
-    rows = list(await conn.execute_fetchall("PRAGMA data_version"))  # one trip to the thread
-    return int(rows[0][0]) if rows else 0
+    return await scalar(conn, "PRAGMA data_version")

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from bot.store.db import scalar
+
 log = logging.getLogger(__name__)
 
 Weights = tuple[float, float, float]
@@ -35,24 +37,19 @@ class TextRow:
 
 async def count(conn: aiosqlite.Connection, expr: str) -> int:
     """How many visible articles match the FTS5 expression."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr", {"expr": expr}
-        )
+    return await scalar(
+        conn, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr", {"expr": expr}
     )
-    return int(rows[0][0]) if rows else 0
 
 
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
     """Smallest id among the ``cap`` highest-id matches (the bm25-ranked tier starts there)."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET :skip",
-            {"expr": expr, "skip": cap - 1},
-        )
+    return await scalar(
+        conn,
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip",
+        {"expr": expr, "skip": cap - 1},
     )
-    return int(rows[0][0]) if rows else 0
 
 
 async def _by_bm25(

@@ -55,19 +55,20 @@ class Views:
         self.tz = tz
         self.queries = queries
         self.size = size
-        self._memo: OrderedDict[tuple[object, ...], tuple[object, View, bool]] = OrderedDict()
+        self._memo: OrderedDict[tuple[object, ...], tuple[object, View, str | None]]
+        self._memo = OrderedDict()
 
     def _recall(self, key: tuple[object, ...], page: object) -> View | None:
         entry = self._memo.get(key)
         if entry is None or entry[0] is not page:
             return None
         self._memo.move_to_end(key)
-        if entry[2]:  # keep the pager's query key alive in the LRU, as a fresh render would
-            self.queries.put(str(key[1]))
+        if entry[2] is not None:  # keep the pager's query key alive, as a fresh render would
+            self.queries.put(entry[2])
         return entry[1]
 
-    def _keep(self, key: tuple[object, ...], page: object, view: View) -> View:
-        self._memo[key] = (page, view, _keyed(view[1]))
+    def _keep(self, key: tuple[object, ...], page: object, view: View, query: str | None) -> View:
+        self._memo[key] = (page, view, query if _keyed(view[1]) else None)
         if len(self._memo) > self.size:
             self._memo.popitem(last=False)
         return view
@@ -76,6 +77,7 @@ class Views:
         self,
         key: tuple[object, ...],
         lang: str,
+        query: str | None,
         result: Page[ArticleSummary] | Page[SearchHit],
         text: Callable[[], str],
         data_for: Callable[[int], str],
@@ -86,7 +88,7 @@ class Views:
         ids = [item.id for item in result.items]
         titles = [item.title for item in result.items]
         markup = list_keyboard(result, ids, titles, lang, data_for)
-        return self._keep(key, result, (text(), markup))
+        return self._keep(key, result, (text(), markup), query)
 
     async def latest(self, page: int, n: int, lang: str) -> View:
         """Page ``page`` of /latest with ``n`` per page (the service clamps it to the last)."""
@@ -94,6 +96,7 @@ class Views:
         return self._render(
             ("latest", n, page, lang),
             lang,
+            None,
             result,
             lambda: fmt.latest_text(result, self.tz, lang),
             lambda p: LatestPage(page=p, n=n).pack(),
@@ -107,6 +110,7 @@ class Views:
         return self._render(
             ("search", query, page, lang),
             lang,
+            query,
             result,
             lambda: fmt.search_text(result, query, self.tz, lang),
             lambda p: search_page_data(p, query, self.queries),
