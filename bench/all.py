@@ -1,11 +1,13 @@
-"""`make bench`: run every bench script, collect their JSON summaries, rewrite the README table.
+"""`make bench`: run every bench script, collect their JSON summaries, rewrite the tables.
 
 Each script runs as its own subprocess (so one crash or hang cannot take the others down) and
-prints a single-line JSON summary last. The table between `<!-- bench:start -->` and
-`<!-- bench:end -->` in README.md is replaced; nothing else in the README is touched.
+prints a single-line JSON summary last. Two blocks are replaced, nothing else in either file:
+the full table between `<!-- bench:start -->` and `<!-- bench:end -->` in docs/benchmarks.md,
+and the operators' summary (targets met; figures that miss a target shown against their floor)
+between `<!-- bench:summary:start -->` and `<!-- bench:summary:end -->` in README.md.
 
-    .venv/bin/python bench/all.py                  # everything, README rewritten
-    .venv/bin/python bench/all.py --quick          # smoke run of every script (README untouched)
+    .venv/bin/python bench/all.py                  # everything, both tables rewritten
+    .venv/bin/python bench/all.py --quick          # smoke run of every script (files untouched)
     .venv/bin/python bench/all.py --only ingest,fanout --no-readme
     .venv/bin/python bench/all.py --only dispatch --merge   # rerun one, keep the others' rows
 """
@@ -27,8 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 README = ROOT / "README.md"
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-# (name, script, timeout in seconds); the order is the README's.
+DOCS = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"  # the full table, in DOCS
+SUMMARY = "<!-- bench:summary:start -->", "<!-- bench:summary:end -->"  # the summary, in README
+# (name, script, timeout in seconds); the order is the tables'.
 SCRIPTS = (
     ("ingest", "ingest.py", 1800),
     ("search_quality", "search_quality.py", 1800),
@@ -174,41 +178,95 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def table(summaries: list[dict[str, Any]], quick: bool) -> str:
-    """The markdown that goes between the README markers."""
+def measured(quick: bool) -> str:
+    """When and where: the first words of both tables."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Measured {now} on {machine()}{' (QUICK smoke run)' if quick else ''}."
+
+
+def table(summaries: list[dict[str, Any]], quick: bool) -> str:
+    """The full table (every row, pass or not) that goes between the docs/benchmarks.md markers."""
     out = [
-        f"Measured {now} on {machine()}{' (QUICK smoke run)' if quick else ''}. "
+        f"{measured(quick)} "
         "Each floor runs in the same run on the same machine; rerun with `make bench`.",
         "",
         "| figure | bot | floor | ratio | target | result |",
         "|---|---|---|---|---|---|",
     ]
-    for summary in summaries:
-        earlier = summary.get("reused_from")
-        for row in rows_of(summary):
+    for s in summaries:
+        earlier = s.get("reused_from")
+        for row in rows_of(s):
             if earlier:
                 row = {**row, "note": f"{row.get('note') or ''} (measured {earlier})".strip()}
-            floor = _fmt(row.get("floor"))
-            if row.get("floor_name") and row.get("floor") is not None:
-                floor = f"{floor} ({row['floor_name']})"
             verdict = {True: "pass", False: "**FAIL**", None: ""}[row.get("pass")]
             note = f" — {row['note']}" if row.get("note") else ""
             out.append(
-                f"| {row.get('figure', '?')} | {_fmt(row.get('value'))} | {floor} | "
+                f"| {row.get('figure', '?')} | {_fmt(row.get('value'))} | {_floor(row)} | "
                 f"{_fmt(row.get('ratio'))} | {row.get('target') or '—'} | {verdict}{note} |"
             )
     return "\n".join(out)
 
 
-def rewrite_readme(text: str) -> bool:
-    """Replace what is between the markers; False (README untouched) when they are missing."""
-    readme = README.read_text(encoding="utf-8")
-    start, end = readme.find(START), readme.find(END)
+def _floor(row: Row) -> str:
+    """A row's floor with the name of what was measured as the floor."""
+    floor = _fmt(row.get("floor"))
+    if row.get("floor_name") and row.get("floor") is not None:
+        floor = f"{floor} ({row['floor_name']})"
+    return floor
+
+
+def summary(summaries: list[dict[str, Any]], quick: bool) -> str:
+    """The README's short version: a table of the targets met, then every figure that misses
+    its target as a line against its floor, then what was not measured (details: the docs)."""
+    met = [
+        "| figure | bot | floor (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    missed: list[str] = []
+    absent: list[str] = []
+    for s in summaries:
+        earlier = f" (measured {s['reused_from']})" if s.get("reused_from") else ""
+        if "error" in s:
+            absent.append(f"{s.get('bench', '?')} ({s['error']})")
+            continue
+        for row in rows_of(s):
+            figure, value = f"{row.get('figure', '?')}{earlier}", _fmt(row.get("value"))
+            if row.get("pass") is True:
+                met.append(
+                    f"| {figure} | {value} | {_floor(row)} | {_fmt(row.get('ratio'))} | "
+                    f"{row.get('target') or '—'} |"
+                )
+            elif row.get("pass") is False:
+                floor = ""
+                if row.get("floor") is not None:
+                    name = row.get("floor_name") or "same run"
+                    floor = f"; floor ({name}): {_fmt(row.get('floor'))}"
+                missed.append(f"- {figure}: {value}{floor} (target {row.get('target') or '—'})")
+    out = [f"{measured(quick)} Targets met:", "", *met] if len(met) > 2 else [measured(quick)]
+    if missed:
+        out += [
+            "",
+            "Missing their target in this run, shown against their floor "
+            "([docs/benchmarks.md](docs/benchmarks.md) says what limits them):",
+            "",
+            *missed,
+        ]
+    if absent:
+        out += ["", f"Not measured in this run: {', '.join(absent)}."]
+    return "\n".join(out)
+
+
+def rewrite(path: Path, markers: tuple[str, str], text: str) -> bool:
+    """Replace what is between the markers; False (file untouched) when they are missing."""
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    start, end = current.find(markers[0]), current.find(markers[1])
     if start < 0 or end < start:
         return False
-    new = readme[: start + len(START)] + "\n" + text + "\n" + readme[end:]
-    README.write_text(new, encoding="utf-8")
+    new = current[: start + len(markers[0])] + "\n" + text + "\n" + current[end:]
+    path.write_text(new, encoding="utf-8")
     return True
 
 
@@ -229,11 +287,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: every script with --quick")
     ap.add_argument("--only", help="comma-separated names: " + ",".join(n for n, _, _ in SCRIPTS))
-    ap.add_argument("--no-readme", action="store_true", help="print the table, leave README")
+    ap.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="print the tables, leave README.md and docs/benchmarks.md as they are",
+    )
     ap.add_argument(
         "--merge",
         action="store_true",
-        help="with --only: keep the other benches' rows from the last run and rewrite the README",
+        help="with --only: keep the other benches' rows from the last run and rewrite the tables",
     )
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -244,17 +306,20 @@ def main() -> int:
     ]
     if args.merge and only and not args.quick:
         summaries = merge(summaries)
-    text = table(summaries, args.quick)
-    print("\n" + text + "\n")
+    text, short = table(summaries, args.quick), summary(summaries, args.quick)
+    print("\n" + text + "\n\n" + short + "\n")
     (BENCH / ".work").mkdir(parents=True, exist_ok=True)
     saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge reads the latter
     (BENCH / ".work" / saved).write_text(json.dumps(summaries, indent=1) + "\n")
     if args.no_readme or args.quick or (only and not args.merge):
-        print("README.md not changed (--no-readme, --quick or --only).")
-    elif rewrite_readme(text):
-        print(f"README.md table rewritten between {START} and {END}.")
+        print("README.md and docs/benchmarks.md not changed (--no-readme, --quick or --only).")
     else:
-        print(f"README.md has no {START} … {END} markers; table printed only.")
+        for path, markers, block in ((DOCS, (START, END), text), (README, SUMMARY, short)):
+            name = path.relative_to(ROOT)
+            if rewrite(path, markers, block):
+                print(f"{name}: rewritten between {markers[0]} and {markers[1]}.")
+            else:
+                print(f"{name} has no {markers[0]} … {markers[1]} markers; printed only.")
     failed = [s["bench"] for s in summaries if "error" in s and "missing" not in s["error"]]
     return 1 if failed else 0
 

@@ -12,8 +12,11 @@ import zlib
 from collections.abc import Coroutine, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/x.py` from anywhere imports the project's `bot`
@@ -104,7 +107,7 @@ def write_seeds(records: list[dict[str, Any]], folder: Path) -> int:
     return written
 
 
-async def ingest_fresh(db_path: Path, seeds_dir: Path) -> Any:
+async def ingest_fresh(db_path: Path, seeds_dir: Path) -> aiosqlite.Connection:
     """A new database at ``db_path`` filled by the project's own Ingestor; returns the conn."""
     from bot.services.ingest import Ingestor
     from bot.store.db import open_db

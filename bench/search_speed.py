@@ -2,7 +2,7 @@
 
 The corpus (≈9.7k articles) is written as seed files and ingested with the project's Ingestor;
 the 50k database repeats its articles with distinct ids, sources, titles and dates, inserted
-straight through the store's upsert (bot.store.articles.insert_article, which indexes them the
+straight through the store's upsert (bot.store.articles.save_article, which indexes them the
 same way ingest does). A fixed-seed mix of reader queries is timed on each: title words (one,
 two, three), frequent topics, phrases, prefixes, exclusions, junk, and some second pages.
 Target: p95 ≤ 10 ms at 50k.
@@ -74,7 +74,7 @@ async def build_big_db(path: Path, src: Any, n: int, reuse: bool) -> Any:
             lead=lead,
             body=tuple(p for p in body.split("\n") if p),
         )
-        await store.insert_article(
+        await store.save_article(
             conn, f"{copy}/{source}", parsed, size=0, mtime_ns=0, digest="", now=now
         )
         if i % 2000 == 1999:

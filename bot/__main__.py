@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, configure_logging
 
 COMMANDS = ("run", "ingest", "search", "console")
+NO_TOKEN = (
+    "BOT_TOKEN is not set: put the token from @BotFather into .env or the environment "
+    "(BOT_TOKEN=123456:ABC...), or try the bot offline with `python -m bot console`."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if args.command == "ingest":
-            return asyncio.run(_ingest(settings))
+            from bot.ingest_cli import main as ingest_main
+
+            return asyncio.run(ingest_main(settings))
         if args.command == "search":
             from bot.search_cli import main as search_main
 
@@ -88,71 +93,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console import run_console
 
             return asyncio.run(run_console(settings))
-        from bot.app import run_bot
-
         return asyncio.run(run_bot(settings, console_if_no_token=args.console_if_no_token))
     except KeyboardInterrupt:
         return 130
 
 
-async def _ingest(settings: Settings) -> int:
-    """``python -m bot ingest``: scan once and print the report; 1 when the scan cannot run."""
-    from bot.services.ingest import IngestError, Ingestor
-    from bot.store.db import StoreError, open_db
+async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
+    """``run``: long polling; without a token the console (when asked) or exit code 2."""
+    if not settings.has_token:
+        if console_if_no_token:
+            _say("BOT_TOKEN is not set, so starting the offline console (python -m bot console).")
+            from bot.console import run_console
 
-    started = time.perf_counter()
-    try:
-        conn = await open_db(settings.db_path)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    bar = _ProgressBar()
-    try:
-        report = await Ingestor(conn, settings.seeds_dir, settings.source_tz).scan(bar.update)
-    except (IngestError, StoreError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # e.g. the disk filled up mid-scan: say so, don't dump a traceback
-        print(f"error: ingest failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        bar.close()
-        await conn.close()
-    elapsed = time.perf_counter() - started
-    print(f"Ingested {settings.seeds_dir} into {settings.db_path} in {elapsed:.2f} s")
-    for label, value in (
-        ("added", report.added),
-        ("updated", report.updated + report.restored),
-        ("unchanged", report.unchanged),
-        ("withdrawn", report.withdrawn),
-        ("failed", len(report.failed)),
-    ):
-        print(f"  {label:<10} {value}")
-    for failed in report.failed:
-        print(f"  failed: {failed.name}: {failed.reason}")
-    return 0
+            return await run_console(settings)
+        _say(NO_TOKEN)
+        return 2
+    from bot.polling import run_polling
+
+    return await run_polling(settings)
 
 
-class _ProgressBar:
-    """tqdm on a terminal for folders of more than a few hundred files; silent otherwise."""
-
-    THRESHOLD = 300
-
-    def __init__(self) -> None:
-        self._bar = None
-
-    def update(self, done: int, total: int) -> None:
-        if self._bar is None:
-            if total <= self.THRESHOLD or not sys.stderr.isatty():
-                return
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
-        self._bar.update(done - self._bar.n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,114 +1,158 @@
-"""``python -m bot run``: ingest the seeds, then long-poll Telegram until SIGTERM or Ctrl-C."""
+"""The composition root: every object of the bot, built once here and in dependency order.
+
+Front ends differ only in what they pass in: long polling a JsonSession over TELEGRAM_API_URL,
+the offline console its OfflineSession and no scheduler, tests and benchmarks a session pointed
+at the fake Bot API server and a faster ``Pacing``. Running (polling, the console's loop) is
+theirs; nothing here starts a loop except the scheduler, on the Dispatcher's startup.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import logging
-import signal
-import sys
-from typing import Any
+from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.config import Settings
-from bot.services.ingest import IngestError, Ingestor
-from bot.store.articles import count_visible
-from bot.store.db import StoreError, open_db
+from bot.services.ingest import Ingestor
+from bot.services.publishing import PublishingService
+from bot.services.scheduler import Deliverer, Pacing, Scheduler
+from bot.services.search import SearchService
+from bot.services.subscriptions import SubscriptionService
+from bot.store.db import open_db
+from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
+from bot.telegram.publisher import AiogramPublisher
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = (
-    "BOT_TOKEN is not set: put the token from @BotFather into .env or the environment "
-    "(BOT_TOKEN=123456:ABC...), or try the bot offline with `python -m bot console`."
-)
-POLLING_TIMEOUT = 25
-SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The database and the services every command needs, Telegram or not."""
+
+    settings: Settings
+    conn: aiosqlite.Connection
+    ingestor: Ingestor
+    search: SearchService
+
+    async def close(self) -> None:
+        """Close the database (the one connection of the process)."""
+        await self.conn.close()
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+@dataclass(frozen=True, slots=True)
+class App(Core):
+    """The whole bot: the core, the delivery services, the Bot and its Dispatcher.
+
+    ``scheduler`` is None when the front end asked for none (the offline console): then
+    /reload still scans and queues, and nothing is sent on the bot's own. An App runs once:
+    the front end runs it, stops it, then calls ``close``.
+    """
+
+    subscriptions: SubscriptionService
+    publishing: PublishingService
+    scheduler: Scheduler | None
+    bot: Bot
+    dp: Dispatcher
+
+    async def close(self) -> None:
+        """Close the Bot API session and the database, once the front end has stopped."""
+        await self.bot.session.close()
+        await self.conn.close()
 
 
-async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
-    """Run the bot; returns the exit code (0 after a clean stop, 2 without a token, 1 on error)."""
-    if not settings.has_token:
-        if console_if_no_token:
-            _say("BOT_TOKEN is not set, so starting the offline console (python -m bot console).")
-            from bot.console import run_console
+async def build_core(settings: Settings) -> Core:
+    """Open the database (StoreError when it cannot be) and the services on it."""
+    conn = await open_db(settings.db_path)
+    return Core(
+        settings=settings,
+        conn=conn,
+        ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
+        search=SearchService(conn),
+    )
 
-            return await run_console(settings)
-        _say(NO_TOKEN)
-        return 2
-    stop = asyncio.Event()  # a signal before polling starts (aiogram then takes over)
-    loop = asyncio.get_running_loop()
-    for sig in SIGNALS:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+
+async def build_app(
+    settings: Settings,
+    *,
+    session: Session,
+    token: str | None = None,
+    scheduler: bool = True,
+    pacing: Pacing | None = None,
+) -> App:
+    """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
+
+    ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
+    With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
+    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
+    Raises StoreError when the database cannot be opened.
+    """
+    core = await build_core(settings)
     try:
-        conn = await open_db(settings.db_path)
-    except StoreError as exc:
-        _say(f"error: {exc}")
-        return 1
-    try:
-        if not settings.seeds_dir.is_dir():
-            _say(f"error: seeds folder {settings.seeds_dir} does not exist or is not a folder")
-            return 1
-        ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
-        # An empty cache is filled before polling, so the first reader gets answers. Otherwise
-        # the startup scan is the scheduler's first tick, run as polling starts: the cache
-        # already answers from what earlier runs stored, and nothing is scanned twice.
-        if await count_visible(conn) == 0:
-            try:
-                report = await ingestor.scan()
-            except IngestError as exc:
-                _say(f"error: {exc}")
-                return 1
-            log.info("seeds %s: %s", settings.seeds_dir, report.summary())
-        return 0 if stop.is_set() else await _poll(settings, conn, ingestor, stop)
-    finally:
-        for sig in SIGNALS:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
-        await conn.close()
+        return _build_telegram(core, session, token, scheduler, pacing)
+    except BaseException:
+        await core.close()
+        raise
 
 
-async def _poll(settings: Settings, conn: Any, ingestor: Ingestor, stop: asyncio.Event) -> int:
-    """Long polling with the real Dispatcher; aiogram stops it on SIGTERM/SIGINT."""
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
-    from aiogram.utils.token import TokenValidationError
+def _build_telegram(
+    core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
+) -> App:
+    settings, conn = core.settings, core.conn
+    subscriptions = SubscriptionService(conn, core.search)
+    bot = make_bot(settings.bot_token.reveal() if token is None else token, session)
+    deliverer = None
+    if scheduler:
+        publisher = AiogramPublisher(bot, tz=settings.source_tz)
+        deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+    publishing = PublishingService(
+        conn,
+        ingestor=core.ingestor,
+        subscriptions=subscriptions,
+        channel_id=settings.channel_id,
+        backlog=settings.post_backlog,
+        on_queued=_nothing_to_wake if deliverer is None else deliverer.wake,
+    )
+    schedule = None
+    if deliverer is not None:
+        schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+    dp = build_dispatcher(
+        settings, search=core.search, subscriptions=subscriptions, publishing=publishing
+    )
+    if schedule is not None:
+        _hook_scheduler(schedule, dp, bot, settings)
+    return App(
+        settings=settings,
+        conn=conn,
+        ingestor=core.ingestor,
+        search=core.search,
+        subscriptions=subscriptions,
+        publishing=publishing,
+        scheduler=schedule,
+        bot=bot,
+        dp=dp,
+    )
 
-    from bot.services.search import SearchService
-    from bot.telegram import build_dispatcher, make_bot
-    from bot.telegram.session import JsonSession
 
-    session = JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    try:
-        try:
-            bot = make_bot(settings.bot_token.reveal(), session)
-        except TokenValidationError:
-            _say("error: BOT_TOKEN does not look like a bot token (expected 123456:ABC...).")
-            return 2
-        dp = build_dispatcher(
-            settings, conn=conn, search=SearchService(conn), ingestor=ingestor, bot=bot
+def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings) -> None:
+    """Start the scheduler on dp.startup, stop it on dp.shutdown (after the handlers' hook)."""
+
+    async def start_scheduler() -> None:
+        await bot.me()  # the posts' deep links name the bot: fail the start early without it
+        scheduler.start()
+        log.info(
+            "scheduler started: every %g s, channel %s, backlog %d",
+            settings.post_interval,
+            settings.channel_id or "not configured",
+            settings.post_backlog,
         )
-        if stop.is_set():
-            return 0
-        # aiogram's thousands of pydantic classes are long-lived: move them out of the young
-        # generations so collections during request handling don't walk (and rebuild) them.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
-        log.info("long polling %s", settings.telegram_api_url)
-        try:
-            await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT, handle_signals=True)
-        except TelegramUnauthorizedError:
-            _say("error: Telegram rejected BOT_TOKEN (401 Unauthorized); check the token.")
-            return 1
-        except TelegramAPIError as exc:
-            _say(f"error: cannot talk to Telegram at {settings.telegram_api_url}: {exc}")
-            return 1
-        log.info("stopped cleanly")
-        return 0
-    finally:
-        await session.close()
+
+    async def stop_scheduler() -> None:
+        await scheduler.stop()
+
+    dp.startup.register(start_scheduler)
+    dp.shutdown.register(stop_scheduler)
+
+
+def _nothing_to_wake() -> None:
+    """Without a scheduler nothing sends on the bot's own, so queueing wakes nobody."""

@@ -9,15 +9,15 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, Chat, InlineQuery, Message, Update, User
 
+from bot.app import build_app
 from bot.config import Settings
-from bot.services.ingest import IngestError, Ingestor
-from bot.store.db import StoreError, open_db
-from bot.telegram import build_dispatcher, make_bot
+from bot.services.ingest import IngestError
+from bot.store.db import StoreError
 from bot.telegram.offline import BOT_USER, OFFLINE_TOKEN, OfflineSession, Output, readable
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,20 @@ class _Button:
 class Console:
     """Turns typed lines into Updates for the Dispatcher and prints what the bot sends back."""
 
-    def __init__(self, dp: Dispatcher, out: TextIO, user_id: int, language: str) -> None:
-        self.dp, self.out = dp, out
-        self.session = OfflineSession(self._collect)
-        self.bot: Bot = make_bot(OFFLINE_TOKEN, self.session)
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        session: OfflineSession,
+        out: TextIO,
+        user_id: int,
+        language: str,
+    ) -> None:
+        self.dp, self.bot, self.session, self.out = dp, bot, session, out
         self.user = User(id=user_id, is_bot=False, first_name="You", language_code=language)
         self.chat = Chat(id=user_id, type="private", first_name="You")
         self.buttons: dict[int, _Button] = {}
-        self._batch: list[Output] = []
         self._ids = itertools.count(1)
-
-    def _collect(self, output: Output) -> None:
-        self._batch.append(output)
 
     async def handle(self, line: str) -> None:
         """One line from the person: a command/text, a button number, or an @inline query."""
@@ -102,15 +104,26 @@ class Console:
         else:
             self.say(f"(would open {button.url})")
 
-    async def _feed(self, **event: Any) -> None:
-        update = Update(update_id=next(self._ids), **event)
-        self._batch = []
+    async def _feed(
+        self,
+        *,
+        message: Message | None = None,
+        callback_query: CallbackQuery | None = None,
+        inline_query: InlineQuery | None = None,
+    ) -> None:
+        update = Update(
+            update_id=next(self._ids),
+            message=message,
+            callback_query=callback_query,
+            inline_query=inline_query,
+        )
+        self.session.take()  # only what this update causes is shown
         try:
             await self.dp.feed_update(self.bot, update)
         except Exception as exc:  # a handler bug: show it, keep the chat going
             log.exception("handler failed")
             self.say(f"(the bot failed: {type(exc).__name__}: {exc})")
-        self._show(self._batch)
+        self._show(self.session.take())
 
     def _show(self, batch: list[Output]) -> None:
         numbered: dict[int, _Button] = {}
@@ -176,25 +189,21 @@ async def run_console(
 
 
 async def _run(settings: Settings, stdin: TextIO, stdout: TextIO, language: str) -> int:
+    session = OfflineSession()
     try:
-        conn = await open_db(settings.db_path)
+        app = await build_app(settings, session=session, token=OFFLINE_TOKEN, scheduler=False)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        from bot.services.search import SearchService
-
-        ingestor = Ingestor(conn, settings.seeds_dir, settings.source_tz)
         try:
-            report = await ingestor.scan()
+            report = await app.ingestor.scan()
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        search = SearchService(conn)
-        dp = build_dispatcher(settings, conn=conn, search=search, ingestor=ingestor, bot=None)
         user_id = min(settings.admin_ids) if settings.admin_ids else 1
-        console = Console(dp, stdout, user_id, language)
-        total = (await search.latest(page=1, per_page=1)).total
+        console = Console(app.dp, app.bot, session, stdout, user_id, language)
+        total = (await app.search.latest(page=1, per_page=1)).total
         console.say(BANNER.format(articles=f"{total} article(s) from {settings.seeds_dir}"))
         for failed in report.failed:
             console.say(f"(skipped seed file {failed.name}: {failed.reason})")
@@ -213,4 +222,4 @@ async def _run(settings: Settings, stdin: TextIO, stdout: TextIO, language: str)
                 return 0
             await console.handle(line)
     finally:
-        await conn.close()
+        await app.close()

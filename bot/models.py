@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
+
+Kind = Literal["channel", "subscriber"]
+"""Who an outbox delivery is for: the channel post or a subscriber's alert."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,19 +29,12 @@ class ParsedArticle:
     date_from_mtime: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Article:
-    """An article as stored: parsed content plus its stable id and bookkeeping."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article(ParsedArticle):
+    """An article as stored: the parsed content plus its stable id and bookkeeping."""
 
     id: int
     source: str
-    title: str
-    published_at: datetime
-    lead: str
-    body: tuple[str, ...] = ()
-    credit: str | None = None
-    promo: tuple[str, ...] = ()
-    date_from_mtime: bool = False
     added_at: datetime | None = None
     updated_at: datetime | None = None
     withdrawn: bool = False
@@ -125,3 +121,13 @@ class IngestReport:
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"withdrawn {self.withdrawn}, failed {len(self.failed)}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One subscription of one private chat; ``query`` '' means every new article."""
+
+    id: int
+    chat_id: int
+    query: str
+    created_at: float

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
+from bot.app import build_core
 from bot.config import Settings
 from bot.models import MARK_END, MARK_START, Page, SearchHit
-from bot.services.search import SearchService
-from bot.store.db import StoreError, open_db
+from bot.store.db import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def plain(snippet: str) -> tuple[str, list[list[int]]]:
     return "".join(text), spans
 
 
-def hit_json(hit: SearchHit, settings: Settings) -> dict[str, Any]:
+def hit_json(hit: SearchHit, settings: Settings) -> dict[str, object]:
     """One result as a JSON object for scripts."""
     snippet, highlights = plain(hit.snippet)
     return {
@@ -84,12 +84,12 @@ async def main(settings: Settings, query: str, *, limit: int, page: int, as_json
         print(f"error: no database at {path}; run `python -m bot ingest` first", file=sys.stderr)
         return 1
     try:
-        conn = await open_db(path)
+        core = await build_core(settings)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        service = SearchService(conn)
+        service = core.search
         out: TextIO = sys.stdout
         queries = (line.rstrip("\r\n") for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
@@ -103,5 +103,5 @@ async def main(settings: Settings, query: str, *, limit: int, page: int, as_json
                 out.write(render(result, text, settings, out.isatty()) + "\n")
             out.flush()
     finally:
-        await conn.close()
+        await core.close()
     return 0

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 WIDTH = 200
 """Target snippet length in characters (words are never cut)."""
 ELLIPSIS = "…"
+"""Marks cut text everywhere (snippets here, clipped titles and leads in bot.telegram)."""
 _LOOKBACK = 80
 _SENTENCE_END = re.compile(r"[.!?…]\s+|\n")
 _SPACE = re.compile(r"\s+")

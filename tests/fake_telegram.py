@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests and benchmarks.
 
 The real aiogram Bot talks to it over HTTP; it validates requests like Telegram (rules.md),
-enforces flood limits, injects faults and records everything (README: "Fake Telegram server").
+enforces flood limits, injects faults and records everything (see docs/development.md).
 
     async with FakeTelegram() as server:
         bot = server.make_bot()

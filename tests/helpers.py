@@ -1,13 +1,78 @@
-"""Helpers shared by tests: the real seed's location and seed-format files built on the fly."""
+"""Helpers shared by tests: seed files, a publishing service on a temp DB, and the real bot
+(built by ``bot.app.build_app``) long-polling the fake Bot API server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from aiogram import Bot, Dispatcher
+
+from bot.app import App, build_app
+from bot.config import Secret, Settings
+from bot.services.ingest import Ingestor
+from bot.services.publishing import PublishingService
+from bot.services.scheduler import Pacing
+from bot.services.subscriptions import SubscriptionService
+from bot.telegram.session import JsonSession
+from bot.text import stems
+from tests.fake_telegram import FakeTelegram, SentMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 REAL_SEED = SEEDS / "000_9778a571ca4719d4.txt"
+MSK = ZoneInfo("Europe/Moscow")
+TEST_TOKEN = "123456:TEST-token"
+ADMIN = 900
+"""The admin of the delivery and admin tests."""
+
+FAST = Pacing(
+    chat_interval=0.05,
+    group_limit=20,
+    group_window=60.0,
+    global_limit=25,
+    retry_slack=0.05,
+    backoff_base=0.1,
+    backoff_cap=0.5,
+    max_attempts=6,
+    idle_poll=0.5,
+)
+"""Delivery pacing with time scaled down, for the end-to-end delivery tests."""
+
+HOSTILE = [
+    '"open quote',
+    "*",
+    "NEAR(",
+    "NEAR(партнер учения, 5)",
+    "AND OR NOT",
+    "партнер AND учения",
+    "'; DROP TABLE articles; --",
+    "title:партнер",
+    "{title}: партнер",
+    "^партнер",
+    "партнер + учения",
+    "x" * 5000,
+    "партнер " * 1000,
+    "😀😀😀",
+    "",
+    "   ",
+    "\x00\x01",
+    '""',
+    "-",
+    "--",
+    '-"',
+    "\ud800",
+]
+"""Queries that try FTS5's syntax, SQL, sizes and broken Unicode (query parser and search)."""
+
+
+# ---- seed files --------------------------------------------------------------------------------
 
 
 def copy_seeds(dest: Path) -> Path:
@@ -34,9 +99,153 @@ def seed_text(
     return "\n".join(lines) + "\n"
 
 
-def write_seed(folder: Path, name: str, title: str, paragraphs: list[str], **kw: object) -> Path:
+def write_seed(
+    folder: Path,
+    name: str,
+    title: str,
+    paragraphs: list[str],
+    *,
+    date: str = "21 мая 2025 г. 10:37",
+    credit: str | None = "Фото: Иван Петров / ТАСС",
+) -> Path:
     """Write ``seed_text(...)`` to ``folder/name`` as UTF-8 and return the path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(seed_text(title, paragraphs, **kw), encoding="utf-8")  # type: ignore[arg-type]
+    path.write_text(seed_text(title, paragraphs, date=date, credit=credit), encoding="utf-8")
     return path
+
+
+def seed_article(
+    folder: Path, i: int, title: str = "", text: str = "Обычная новость дня."
+) -> None:
+    """Seed file number ``i``; a higher ``i`` is a later publication date."""
+    write_seed(
+        folder,
+        f"{i:03d}.txt",
+        title or f"Новость номер {i}",
+        [text],
+        date=f"{1 + i // 24} мая 2025 г. {i % 24:02d}:00",
+    )
+
+
+# ---- publishing without Telegram ---------------------------------------------------------------
+
+
+class StemMatcher:
+    """Stand-in for SearchService: every query word's stem must occur in the article."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def search(self, query: str, page: int = 1, per_page: int = 5) -> object | None:
+        return object() if stems(query) else None
+
+    async def matches(self, article_id: int, query: str) -> bool:
+        async with self.conn.execute(
+            "SELECT title || ' ' || lead || ' ' || body FROM articles WHERE id = ?", (article_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row is not None and set(stems(query)) <= set(stems(row[0]))
+
+
+def publishing_service(
+    conn: aiosqlite.Connection, seeds: Path, *, channel: str | None = "@news", backlog: int = 3
+) -> PublishingService:
+    """A PublishingService on ``seeds`` whose subscriptions match by stems (StemMatcher)."""
+    subs = SubscriptionService(conn, StemMatcher(conn))
+    return PublishingService(
+        conn,
+        ingestor=Ingestor(conn, seeds, MSK),
+        subscriptions=subs,
+        channel_id=channel,
+        backlog=backlog,
+    )
+
+
+# ---- the real bot on the fake server -----------------------------------------------------------
+
+
+@dataclass
+class BotApp:
+    """The bot under test: the App that ``build_app`` made, long-polling ``fake``."""
+
+    app: App
+    fake: FakeTelegram
+    task: asyncio.Task[None]
+
+    @property
+    def dp(self) -> Dispatcher:
+        return self.app.dp
+
+    @property
+    def bot(self) -> Bot:
+        return self.app.bot
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        return self.app.conn
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    async def stop(self) -> None:
+        """Stop polling the way SIGTERM does (shutdown hooks run), then close the App."""
+        if not self.task.done():
+            await self.dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.app.close()
+
+
+async def start_bot(
+    settings: Settings,
+    fake: FakeTelegram,
+    *,
+    scan: bool = True,
+    pacing: Pacing | None = None,
+    timeout: float = 60.0,
+) -> BotApp:
+    """Build the bot over a session to ``fake``, ingest the seeds (unless ``scan`` is off: then
+    the scheduler's first tick does), and start polling.
+
+    ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's.
+    """
+    settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
+    session = JsonSession.over(fake.url, timeout=timeout)
+    app = await build_app(settings, session=session, pacing=pacing)
+    if scan:
+        await app.ingestor.scan()
+    polling = app.dp.start_polling(app.bot, polling_timeout=1, handle_signals=False)
+    return BotApp(app, fake, asyncio.create_task(polling))
+
+
+async def start_fast_bot(settings: Settings, fake: FakeTelegram, pacing: Pacing = FAST) -> BotApp:
+    """The bot with delivery time scaled down; its scheduler's first tick ingests."""
+    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5)
+
+
+# ---- talking to it -----------------------------------------------------------------------------
+
+
+async def say(
+    fake: FakeTelegram, chat: int, text: str, n: int = 1, *, lang: str | None = None
+) -> list[SentMessage]:
+    """A user writes ``text`` in ``chat``; wait for the bot's ``n`` replies and return them."""
+    mark = fake.mark()
+    fake.push_message(chat, text=text, language_code=lang)
+    return await fake.wait_for_messages(chat, n, since=mark)
+
+
+def channel(fake: FakeTelegram) -> int:
+    """The chat id of the fake's channel @news."""
+    return int(fake.chat("@news").id)
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Poll ``check`` every 50 ms until it holds; fail after ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")

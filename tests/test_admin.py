@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from bot.config import Settings
 from bot.store import outbox, state
-from tests.helpers import write_seed
-from tests.test_delivery_e2e import ADMIN, App, channel, say, start_app
+from tests.fake_telegram import FakeTelegram
+from tests.helpers import ADMIN, BotApp, channel, say, start_fast_bot, write_seed
 
 STRANGER = 901
 
@@ -29,14 +28,16 @@ def cfg(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def app(cfg: Settings, fake: Any) -> AsyncIterator[App]:
-    a = await start_app(cfg, fake)
+async def app(cfg: Settings, fake: FakeTelegram) -> AsyncIterator[BotApp]:
+    a = await start_fast_bot(cfg, fake)
     await fake.wait_for_request("getUpdates")
     yield a
     await a.stop()
 
 
-async def test_admin_commands_work_for_admins(app: App, fake: Any, cfg: Settings) -> None:
+async def test_admin_commands_work_for_admins(
+    app: BotApp, fake: FakeTelegram, cfg: Settings
+) -> None:
     write_seed(cfg.seeds_dir, "new.txt", "Свежая новость", ["Текст."])
     (cfg.seeds_dir / "broken.txt").write_bytes(b"")
     [reply] = await say(fake, ADMIN, "/reload")
@@ -65,7 +66,7 @@ async def test_admin_commands_work_for_admins(app: App, fake: Any, cfg: Settings
 
 
 async def test_others_get_a_refusal_and_nothing_happens(
-    app: App, fake: Any, cfg: Settings
+    app: BotApp, fake: FakeTelegram, cfg: Settings
 ) -> None:
     write_seed(cfg.seeds_dir, "new.txt", "Свежая новость", ["Текст."])
     for command in ("/reload", "/stats", "/pause", "/resume", "/post 1"):
@@ -79,9 +80,9 @@ async def test_others_get_a_refusal_and_nothing_happens(
     assert fake.sent_messages(channel(fake)) == []
 
 
-async def test_stats_without_a_channel(settings: Settings, fake: Any) -> None:
+async def test_stats_without_a_channel(settings: Settings, fake: FakeTelegram) -> None:
     cfg = replace(settings, admin_ids=frozenset({ADMIN}), post_interval=3600)
-    app = await start_app(cfg, fake)
+    app = await start_fast_bot(cfg, fake)
     try:
         stats = (await say(fake, ADMIN, "/stats"))[0].text
         assert "не настроен" in stats
@@ -90,7 +91,7 @@ async def test_stats_without_a_channel(settings: Settings, fake: Any) -> None:
         await app.stop()
 
 
-async def test_subscriptions_list_remove_and_groups(app: App, fake: Any) -> None:
+async def test_subscriptions_list_remove_and_groups(app: BotApp, fake: FakeTelegram) -> None:
     await say(fake, 7, "/subscribe")
     await say(fake, 7, "/subscribe учения")
     assert "нет слов" in (await say(fake, 7, "/subscribe !!!"))[0].text

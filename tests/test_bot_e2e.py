@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from tests.conftest import TEST_TOKEN, BotApp, start_bot_app
 from tests.fake_telegram import FakeTelegram, SentMessage
-from tests.helpers import write_seed
+from tests.helpers import TEST_TOKEN, BotApp, say, start_bot, write_seed
 
 CHAT = 42
 TITLE = "В России назвали Беларусь стратегическим партнером в сфере военно-технического"
@@ -28,15 +27,14 @@ async def make_app(settings: Settings, fake_tg: FakeTelegram) -> AsyncIterator[M
     """Start the bot (after a test has added seeds); stop it and check every request after."""
     apps: list[BotApp] = []
 
-    async def make(**changes: Any) -> BotApp:
-        app = await start_bot_app(replace(settings, **changes), fake_tg)
+    async def make(**changes: object) -> BotApp:
+        app = await start_bot(replace(settings, **changes), fake_tg)
         apps.append(app)
         return app
 
     yield make
     for app in apps:
         await app.stop()
-        await app.conn.close()
     fake_tg.assert_clean()
 
 
@@ -49,9 +47,7 @@ async def ask(
     fake: FakeTelegram, text: str, n: int = 1, chat: int = CHAT, lang: str = "ru"
 ) -> list[SentMessage]:
     """A user sends ``text``; wait for ``n`` replies and return them."""
-    mark = fake.mark()
-    fake.push_message(chat, text=text, language_code=lang)
-    return await fake.wait_for_messages(chat, n, since=mark)
+    return await say(fake, chat, text, n, lang=lang)
 
 
 async def press(fake: FakeTelegram, data: str, chat: int = CHAT) -> dict[str, Any]:

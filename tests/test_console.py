@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import run_bot
+from bot.__main__ import run_bot
 from bot.config import Settings
 from bot.console import run_console
 from tests.helpers import write_seed

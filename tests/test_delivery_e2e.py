@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from bot.config import Settings
-from bot.services.scheduler import Pacing
 from bot.store import outbox, state
 from tests import fake_telegram
-from tests.conftest import BotApp, start_bot_app
-from tests.helpers import write_seed
-
-ADMIN = 900
-FAST = Pacing(
-    chat_interval=0.05,
-    group_limit=20,
-    group_window=60.0,
-    global_limit=25,
-    retry_slack=0.05,
-    backoff_base=0.1,
-    backoff_cap=0.5,
-    max_attempts=6,
-    idle_poll=0.5,
+from tests.fake_telegram import FakeTelegram
+from tests.helpers import (
+    ADMIN,
+    FAST,
+    BotApp,
+    channel,
+    say,
+    start_fast_bot,
+    wait_until,
+    write_seed,
 )
-
-
-class App(BotApp):
-    """The bot under test; stopping it also closes its database."""
-
-    async def stop(self) -> None:
-        await super().stop()
-        await self.conn.close()
-
-
-async def start_app(settings: Settings, fake: Any, pacing: Pacing = FAST) -> App:
-    """The shared test bot with delivery pacing injected; the scheduler's first tick ingests."""
-    app = await start_bot_app(settings, fake, scan=False, pacing=pacing, timeout=5)
-    return App(**vars(app))
 
 
 @pytest.fixture
@@ -56,34 +35,15 @@ def cfg(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def app(cfg: Settings, fake: Any) -> AsyncIterator[App]:
-    a = await start_app(cfg, fake)
+async def app(cfg: Settings, fake: FakeTelegram) -> AsyncIterator[BotApp]:
+    a = await start_fast_bot(cfg, fake)
     await fake.wait_for_request("getUpdates")
     yield a
     await a.stop()
 
 
-def channel(fake: Any) -> int:
-    return int(fake.chat("@news").id)
-
-
-async def say(fake: Any, chat: int, text: str, n: int = 1) -> list[Any]:
-    """A user writes ``text``; returns the bot's ``n`` replies."""
-    mark = fake.mark()
-    fake.push_message(chat, text=text)
-    return await fake.wait_for_messages(chat, n, since=mark)
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_new_seed_reaches_channel_and_matching_subscribers_once(
-    app: App, fake: Any, cfg: Settings
+    app: BotApp, fake: FakeTelegram, cfg: Settings
 ) -> None:
     assert "Готово" in (await say(fake, 101, "/subscribe"))[0].text
     assert "учения" in (await say(fake, 102, "/subscribe учения"))[0].text
@@ -113,7 +73,7 @@ async def test_new_seed_reaches_channel_and_matching_subscribers_once(
 
 
 async def test_channel_429_is_obeyed_and_the_post_arrives_once(
-    app: App, fake: Any, cfg: Settings
+    app: BotApp, fake: FakeTelegram, cfg: Settings
 ) -> None:
     fake.fail_next("429", method="sendMessage", chat_id="@news", retry_after=1)
     write_seed(cfg.seeds_dir, "a.txt", "Первая новость", ["Текст."])
@@ -133,7 +93,7 @@ async def test_channel_429_is_obeyed_and_the_post_arrives_once(
 
 
 async def test_server_errors_and_dropped_connections_are_retried(
-    app: App, fake: Any, cfg: Settings
+    app: BotApp, fake: FakeTelegram, cfg: Settings
 ) -> None:
     fake.fail_next("500", method="sendMessage", chat_id="@news", times=2)
     fake.fail_next("drop", method="sendMessage", chat_id="@news")
@@ -148,7 +108,7 @@ async def test_server_errors_and_dropped_connections_are_retried(
 
 
 async def test_blocked_subscriber_is_removed_and_others_still_get_it(
-    app: App, fake: Any, cfg: Settings
+    app: BotApp, fake: FakeTelegram, cfg: Settings
 ) -> None:
     await say(fake, 201, "/subscribe")
     await say(fake, 202, "/subscribe")
@@ -164,14 +124,16 @@ async def test_blocked_subscriber_is_removed_and_others_still_get_it(
     assert len(fake.sent_messages(channel(fake))) == 2
 
 
-async def _no_subscriptions(app: App, chat: int) -> bool:
+async def _no_subscriptions(app: BotApp, chat: int) -> bool:
     async with app.conn.execute(
         "SELECT count(*) FROM subscriptions WHERE chat_id=?", (chat,)
     ) as c:
         return (await c.fetchone())[0] == 0
 
 
-async def test_channel_refusal_pauses_and_tells_admins(app: App, fake: Any, cfg: Settings) -> None:
+async def test_channel_refusal_pauses_and_tells_admins(
+    app: BotApp, fake: FakeTelegram, cfg: Settings
+) -> None:
     fake.remove_bot("@news")
     write_seed(cfg.seeds_dir, "a.txt", "Новость в закрытый канал", ["Текст."])
     [note] = await fake.wait_for_messages(ADMIN, 1)
@@ -185,7 +147,7 @@ async def test_channel_refusal_pauses_and_tells_admins(app: App, fake: Any, cfg:
     assert fake.sends_after_permanent_error == []
 
 
-async def test_post_backlog_on_a_fresh_database(settings: Settings, fake: Any) -> None:
+async def test_post_backlog_on_a_fresh_database(settings: Settings, fake: FakeTelegram) -> None:
     for i in range(6):
         write_seed(
             settings.seeds_dir,
@@ -195,7 +157,7 @@ async def test_post_backlog_on_a_fresh_database(settings: Settings, fake: Any) -
             date=f"{10 + i} мая 2025 г. 10:00",
         )
     cfg = replace(settings, channel_id="@news", post_backlog=3, post_interval=0.3)
-    app = await start_app(cfg, fake)
+    app = await start_fast_bot(cfg, fake)
     try:
         # the real seed (21 May) is the newest; then 15 and 14 May
         await fake.wait_for_messages(channel(fake), 3)
@@ -216,7 +178,7 @@ async def test_burst_of_30_is_paced_without_a_single_429(settings: Settings) -> 
     async with fake_telegram.FakeTelegram(limits=limits) as fake:
         fake.add_channel("news")
         cfg = replace(settings, channel_id="@news", post_backlog=0, post_interval=0.3)
-        app = await start_app(cfg, fake, pacing)
+        app = await start_fast_bot(cfg, fake, pacing)
         try:
             await fake.wait_for_request("getUpdates")
             for i in range(30):
@@ -238,11 +200,11 @@ async def test_burst_of_30_is_paced_without_a_single_429(settings: Settings) -> 
     assert all(b - a >= 3.0 for a, b in zip(times, times[20:], strict=False))
 
 
-async def test_group_migration_is_followed(settings: Settings, fake: Any) -> None:
+async def test_group_migration_is_followed(settings: Settings, fake: FakeTelegram) -> None:
     fake.add_chat(-500, "group", title="Newsroom")
     new_id = fake.migrate_chat(-500)
     cfg = replace(settings, channel_id="-500", post_backlog=0, post_interval=0.3)
-    app = await start_app(cfg, fake)
+    app = await start_fast_bot(cfg, fake)
     try:
         await fake.wait_for_request("getUpdates")
         write_seed(cfg.seeds_dir, "a.txt", "Новость в группу", ["Текст."])

@@ -7,21 +7,21 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from bot.store import outbox, subscribers
 from bot.store.db import open_db
 from tests import fake_telegram
-from tests.helpers import ROOT, copy_seeds, write_seed
+from tests.fake_telegram import FakeTelegram
+from tests.helpers import ROOT, TEST_TOKEN, copy_seeds, write_seed
 
 SUBSCRIBER = 555
 BACKLOG = 7
 
 
-def bot_env(fake: Any, tmp: Path) -> dict[str, str]:
+def bot_env(fake: FakeTelegram, tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "CHANNEL_"))}
     env.update(
-        BOT_TOKEN="123456:TEST-token",
+        BOT_TOKEN=TEST_TOKEN,
         TELEGRAM_API_URL=fake.url,
         CHANNEL_ID="@news",
         ADMIN_IDS="900",
@@ -35,7 +35,7 @@ def bot_env(fake: Any, tmp: Path) -> dict[str, str]:
     return env
 
 
-async def start(fake: Any, tmp: Path, log: Path) -> asyncio.subprocess.Process:
+async def start(fake: FakeTelegram, tmp: Path, log: Path) -> asyncio.subprocess.Process:
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -49,7 +49,7 @@ async def start(fake: Any, tmp: Path, log: Path) -> asyncio.subprocess.Process:
         )
 
 
-async def quiet_moment(fake: Any, quiet: float = 0.3) -> None:
+async def quiet_moment(fake: FakeTelegram, quiet: float = 0.3) -> None:
     """Wait until no sendMessage has been answered for ``quiet`` s (nothing is in flight)."""
     for _ in range(500):
         sends = fake.calls("sendMessage")

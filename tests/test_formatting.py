@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -233,3 +234,11 @@ def test_clip_and_labels() -> None:
     assert fm.utf16_len(fm.clip("&" * 100, 21)) <= 21
     assert fm.button_label(3, "Очень " * 30).endswith("…")
     assert len(fm.button_label(3, "Очень " * 30)) <= 60
+    assert fm.shorten("ab cd", 5) == "ab cd" and fm.shorten("ab cd", 4) == "ab…"
+
+
+def test_meta_line_names_the_photo_credit_in_the_readers_language() -> None:
+    credited = article(())
+    assert fm.meta_line(credited, TZ, "ru") == "21.05.2025 10:37 · Фото: РИА Новости"
+    assert fm.meta_line(credited, TZ, "en") == "21.05.2025 10:37 · Photo: РИА Новости"
+    assert fm.meta_line(replace(credited, credit=None), TZ, "en") == "21.05.2025 10:37"

@@ -12,8 +12,8 @@ import aiosqlite
 import pytest
 
 from bot.services.ingest import IngestError, Ingestor
-from bot.store import articles
-from bot.store.db import SCHEMA_VERSION, StoreError, open_db
+from bot.store import articles, state
+from bot.store.db import SCHEMA_VERSION, StoreError, open_db, savepoint, transaction
 from tests.helpers import REAL_SEED, copy_seeds, write_seed
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -267,3 +267,38 @@ async def test_large_scan_uses_worker_processes_with_same_result(
     assert len(await fts_ids(conn, '"погод"')) == 5
     article = await articles.get_article(conn, report.added_ids[0])
     assert article is not None and article.title == TITLE
+
+
+async def test_a_database_error_undoes_that_file_only(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    for name, title in (
+        ("a.txt", "Первая новость"),
+        ("b.txt", "Сломает базу"),
+        ("c.txt", "Третья"),
+    ):
+        write_seed(seeds, name, title, ["Текст новости."])
+    await conn.execute(
+        "CREATE TEMP TRIGGER refuse AFTER INSERT ON articles WHEN NEW.title = 'Сломает базу' "
+        "BEGIN SELECT RAISE(ABORT, 'database is full'); END"
+    )
+    ingestor = Ingestor(conn, seeds, MSK)
+    report = await ingestor.scan()
+    assert report.added == 2 and [f.name for f in report.failed] == ["b.txt"]
+    assert report.failed[0].reason == "database error: database is full"
+    assert len(await fts_ids(conn, "новост")) == 2 == await articles.count_visible(conn)
+    await conn.execute("DROP TRIGGER refuse")
+    again = await ingestor.scan()
+    assert (again.added, again.unchanged, again.failed) == (1, 2, [])
+
+
+async def test_savepoint_undoes_only_its_block(conn: aiosqlite.Connection) -> None:
+    async with transaction(conn):
+        await state.put(conn, "kept", "1")
+        with pytest.raises(aiosqlite.IntegrityError):
+            async with savepoint(conn):
+                await state.put(conn, "undone", "1")
+                await conn.execute("INSERT INTO state (key, value) VALUES ('kept', 'again')")
+        await state.put(conn, "after", "1")
+    assert [await state.get(conn, k) for k in ("kept", "undone", "after")] == ["1", None, "1"]

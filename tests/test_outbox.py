@@ -3,70 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
 
-from bot.services.ingest import Ingestor
-from bot.services.publishing import PostOutcome, PublishingService
-from bot.services.subscriptions import Outcome, SubscriptionService
+from bot.services.publishing import PostOutcome
+from bot.services.subscriptions import Outcome
 from bot.store import outbox, state
-from bot.store.db import open_db, transaction, write_lock
-from bot.text import stems
-from tests.helpers import write_seed
-
-MSK = ZoneInfo("Europe/Moscow")
-
-
-class StemMatcher:
-    """Stand-in for SearchService: every query word's stem must occur in the article."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
-
-    async def search(self, query: str, page: int = 1, per_page: int = 5) -> object | None:
-        return object() if stems(query) else None
-
-    async def matches(self, article_id: int, query: str) -> bool:
-        async with self.conn.execute(
-            "SELECT title || ' ' || lead || ' ' || body FROM articles WHERE id = ?", (article_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return row is not None and set(stems(query)) <= set(stems(row[0]))
-
-
-def seed(folder: Path, i: int, title: str = "", text: str = "Обычная новость дня.") -> None:
-    """Seed file number ``i``; a higher ``i`` is a later publication date."""
-    write_seed(
-        folder,
-        f"{i:03d}.txt",
-        title or f"Новость номер {i}",
-        [text],
-        date=f"{1 + i // 24} мая 2025 г. {i % 24:02d}:00",
-    )
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    c = await open_db(tmp_path / "bot.sqlite3")
-    yield c
-    await c.close()
-
-
-def service(
-    conn: aiosqlite.Connection, seeds: Path, *, channel: str | None = "@news", backlog: int = 3
-) -> PublishingService:
-    subs = SubscriptionService(conn, StemMatcher(conn))
-    return PublishingService(
-        conn,
-        ingestor=Ingestor(conn, seeds, MSK),
-        subscriptions=subs,
-        channel_id=channel,
-        backlog=backlog,
-    )
+from bot.store.db import transaction, write_lock
+from tests.helpers import publishing_service, seed_article
 
 
 async def channel_articles(conn: aiosqlite.Connection, chat: str = "@news") -> list[int]:
@@ -86,8 +32,8 @@ async def test_fresh_db_queues_only_newest_backlog_oldest_first(
 ) -> None:
     seeds = tmp_path / "seeds"
     for i in (5, 1, 7, 3, 2, 6, 4, 8):
-        seed(seeds, i)
-    pub = service(conn, seeds, backlog=3)
+        seed_article(seeds, i)
+    pub = publishing_service(conn, seeds, backlog=3)
     result = await pub.tick()
     assert result.report.added == 8
     assert result.queued.channel == 3
@@ -98,7 +44,7 @@ async def test_fresh_db_queues_only_newest_backlog_oldest_first(
     # nothing new: nothing queued again
     assert (await pub.tick()).queued.total == 0
     # a new file (even with an older date) is queued once on the next tick
-    seed(seeds, 0, "Запоздавшая новость")
+    seed_article(seeds, 0, "Запоздавшая новость")
     assert (await pub.tick()).queued.channel == 1
     assert (await titles(conn, await channel_articles(conn)))[-1] == "Запоздавшая новость"
     assert (await pub.tick()).queued.total == 0
@@ -109,11 +55,11 @@ async def test_backlog_zero_and_empty_first_scan(
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    pub = service(conn, seeds, backlog=0)
+    pub = publishing_service(conn, seeds, backlog=0)
     assert (await pub.tick()).queued.total == 0  # empty folder: backlog decided anyway
     assert await state.get(conn, state.BACKLOG_DONE) == "1"
     for i in range(3):
-        seed(seeds, i)
+        seed_article(seeds, i)
     assert (await pub.tick()).queued.channel == 3  # not a fresh DB any more: all queued
 
 
@@ -122,11 +68,11 @@ async def test_backlog_zero_on_fresh_db_queues_nothing(
 ) -> None:
     seeds = tmp_path / "seeds"
     for i in range(4):
-        seed(seeds, i)
-    pub = service(conn, seeds, backlog=0)
+        seed_article(seeds, i)
+    pub = publishing_service(conn, seeds, backlog=0)
     assert (await pub.tick()).queued.total == 0
     assert await outbox.unannounced(conn) == []
-    seed(seeds, 9)
+    seed_article(seeds, 9)
     assert (await pub.tick()).queued.channel == 1
 
 
@@ -135,15 +81,15 @@ async def test_subscribers_matched_once_and_no_channel(
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    pub = service(conn, seeds, channel=None)
+    pub = publishing_service(conn, seeds, channel=None)
     subs = pub.subscriptions
     await pub.tick()
     assert (await subs.subscribe(1)).outcome is Outcome.ADDED  # everything
     assert (await subs.subscribe(2, "учения")).outcome is Outcome.ADDED
     assert (await subs.subscribe(2, "запад")).outcome is Outcome.ADDED  # both match: one alert
     assert (await subs.subscribe(3, "погода")).outcome is Outcome.ADDED
-    seed(seeds, 1, "Учения «Запад-2025» начались", "Войска провели учения на западе.")
-    seed(seeds, 2, "Курс рубля", "Рубль укрепился.")
+    seed_article(seeds, 1, "Учения «Запад-2025» начались", "Войска провели учения на западе.")
+    seed_article(seeds, 2, "Курс рубля", "Рубль укрепился.")
     result = await pub.tick()
     assert result.queued.channel == 0 and result.queued.subscribers == 3
     rows = await outbox.all_deliveries(conn)
@@ -158,9 +104,9 @@ async def test_withdrawn_before_tick_is_never_queued(
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    pub = service(conn, seeds)
+    pub = publishing_service(conn, seeds)
     await pub.tick()
-    seed(seeds, 1)
+    seed_article(seeds, 1)
     await pub.ingestor.scan()  # scanned elsewhere (e.g. at startup), not yet queued
     (seeds / "001.txt").unlink()
     assert (await pub.tick()).queued.total == 0
@@ -172,8 +118,8 @@ async def test_queueing_is_atomic(
 ) -> None:
     seeds = tmp_path / "seeds"
     for i in range(3):
-        seed(seeds, i)
-    pub = service(conn, seeds)
+        seed_article(seeds, i)
+    pub = publishing_service(conn, seeds)
     await pub.ingestor.scan()
 
     async def boom(*_: object) -> None:
@@ -193,8 +139,8 @@ async def test_manual_post_may_repeat_automatic_may_not(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
     seeds = tmp_path / "seeds"
-    seed(seeds, 1)
-    pub = service(conn, seeds)
+    seed_article(seeds, 1)
+    pub = publishing_service(conn, seeds)
     await pub.tick()
     aid = (await outbox.all_deliveries(conn))[0].article_id
     async with write_lock(conn):
@@ -209,8 +155,8 @@ async def test_manual_post_may_repeat_automatic_may_not(
 async def test_heads_keep_per_chat_order(conn: aiosqlite.Connection, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     for i in range(3):
-        seed(seeds, i)
-    pub = service(conn, seeds)
+        seed_article(seeds, i)
+    pub = publishing_service(conn, seeds)
     await pub.subscriptions.subscribe(7)
     await pub.tick()
     heads = await outbox.due_heads(conn, 1e12, include_channel=True)
@@ -228,8 +174,8 @@ async def test_heads_keep_per_chat_order(conn: aiosqlite.Connection, tmp_path: P
 async def test_move_chat_and_stats(conn: aiosqlite.Connection, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     for i in range(3):
-        seed(seeds, i)
-    pub = service(conn, seeds, channel="-100")
+        seed_article(seeds, i)
+    pub = publishing_service(conn, seeds, channel="-100")
     await pub.tick()
     rows = await outbox.all_deliveries(conn)
     async with transaction(conn):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
-import pytest
 
-from bot.models import Article
+from bot.models import Article, Kind
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
@@ -22,10 +21,10 @@ from bot.services.publishing import (
     TransientError,
 )
 from bot.services.scheduler import Deliverer, Pacer, Pacing, Scheduler
+from bot.services.subscriptions import Outcome
 from bot.store import outbox, state
-from bot.store.db import open_db
-from bot.store.outbox import Kind
-from tests.test_outbox import seed, service
+from bot.store.db import open_db, transaction, write_lock
+from tests.helpers import publishing_service, seed_article
 
 FAST = Pacing(
     group_limit=100,
@@ -73,13 +72,6 @@ class FakePublisher:
         return [s.article_id for s in self.sent if s.chat_id == chat]
 
 
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    c = await open_db(tmp_path / "bot.sqlite3")
-    yield c
-    await c.close()
-
-
 async def setup(
     conn: aiosqlite.Connection,
     tmp_path: Path,
@@ -90,12 +82,12 @@ async def setup(
 ) -> tuple[PublishingService, list[int]]:
     seeds = tmp_path / "seeds"
     seeds.mkdir(exist_ok=True)
-    pub = service(conn, seeds, channel=channel, backlog=100)
+    pub = publishing_service(conn, seeds, channel=channel, backlog=100)
     await pub.tick()  # fresh DB, empty folder: from now on every article is queued
     for chat in subscribers:
         await pub.subscriptions.subscribe(chat)
     for i in range(n):
-        seed(seeds, i)
+        seed_article(seeds, i)
     await pub.tick()
     ids = [d.article_id for d in await outbox.all_deliveries(conn) if d.kind == "channel"]
     return pub, ids
@@ -210,7 +202,7 @@ async def test_migration_is_followed(conn: aiosqlite.Connection, tmp_path: Path)
     await drain(Deliverer(conn, pub, pacing=FAST))
     assert pub.to("-1001") == ids
     assert await pub_service.channel_chat() == "-1001"
-    seed(tmp_path / "seeds", 50)
+    seed_article(tmp_path / "seeds", 50)
     await pub_service.tick()
     assert (await outbox.all_deliveries(conn))[-1].chat_id == "-1001"
 
@@ -298,7 +290,7 @@ async def test_scheduler_survives_failing_ticks(
     sched = Scheduler(pub_service, Deliverer(conn, pub, pacing=FAST), interval=0.05)
     sched.start()
     try:
-        seed(tmp_path / "seeds", 1)
+        seed_article(tmp_path / "seeds", 1)
         for _ in range(100):
             if pub.sent:
                 break
@@ -306,3 +298,84 @@ async def test_scheduler_survives_failing_ticks(
     finally:
         await sched.stop()
     assert len(calls) >= 3 and len(pub.sent) == 1
+
+
+@dataclass
+class SlowPublisher(FakePublisher):
+    """A FakePublisher whose sends wait for ``gate``: a Telegram request that takes its time."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().send_article(chat_id, article, kind=kind)
+
+
+async def test_slow_send_holds_no_lock_and_a_second_process_does_not_repeat_it(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, ids = await setup(conn, tmp_path, 1)
+    slow = SlowPublisher()
+    sending = asyncio.create_task(Deliverer(conn, slow, pacing=FAST).run_once())
+    await asyncio.wait_for(slow.entered.wait(), 5)
+    # While Telegram has not answered, the same connection takes writes at once …
+    result = await asyncio.wait_for(pub_service.subscriptions.subscribe(77), 5)
+    assert result.outcome is Outcome.ADDED
+    async with transaction(conn):
+        await state.put(conn, "probe", "1")
+    assert not sending.done()
+    # … and a deliverer of another process on the same database leaves the claimed row alone.
+    other_conn = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        other = FakePublisher()
+        await Deliverer(other_conn, other, pacing=FAST).run_once()
+        assert other.attempts == []
+    finally:
+        await other_conn.close()
+    slow.gate.set()
+    await asyncio.wait_for(sending, 5)
+    assert slow.to("@news") == ids
+    [row] = await outbox.all_deliveries(conn)
+    assert (row.status, row.attempts, row.claim_token) == ("sent", 1, None)
+    assert [s.query for s in await pub_service.subscriptions.list(77)] == [""]
+
+
+async def test_a_claim_left_by_a_crash_is_sent_once_after_its_lease(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    _, ids = await setup(conn, tmp_path, 1)
+    [row] = await outbox.all_deliveries(conn)
+    async with write_lock(conn):  # a deliverer claims the row, then its process dies
+        crashed = await outbox.claim(conn, row.id, now=time.time(), lease=0.3)
+    assert crashed is not None and crashed.claim_token
+    pub = FakePublisher()
+    d = Deliverer(conn, pub, pacing=FAST)
+    assert 0 < await d.run_once() <= 0.3 and pub.attempts == []  # not before the lease ends
+    await drain(d, until=lambda: len(pub.sent) == 1)
+    async with write_lock(conn):  # the dead claim's outcome, arriving late, changes nothing
+        await outbox.reschedule(
+            conn, row.id, at=0, error="late", count=True, claim=crashed.claim_token
+        )
+        await outbox.mark_sent(conn, row.id, message_id=999, now=0, claim=crashed.claim_token)
+    [after] = await outbox.all_deliveries(conn)
+    assert (after.status, after.message_id, after.attempts) == ("sent", 1, 1)
+    await drain(Deliverer(conn, pub, pacing=FAST))
+    assert pub.to("@news") == ids
+
+
+async def test_unsubscribe_during_a_failing_send_is_not_undone(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    pub_service, _ = await setup(conn, tmp_path, 1, subscribers=(5,), channel=None)
+    slow = SlowPublisher(faults={"5": [TransientError("502 Bad Gateway")]})
+    sending = asyncio.create_task(Deliverer(conn, slow, pacing=FAST).run_once())
+    await asyncio.wait_for(slow.entered.wait(), 5)
+    assert await pub_service.subscriptions.unsubscribe_all(5) == 1
+    slow.gate.set()
+    await asyncio.wait_for(sending, 5)
+    [row] = await outbox.all_deliveries(conn)
+    assert row.status == "cancelled"  # the 502 did not put the cancelled alert back in line
+    await drain(Deliverer(conn, slow, pacing=FAST))
+    assert slow.sent == [] and len(slow.attempts) == 1

@@ -12,31 +12,7 @@ from bot.models import MARK_END, MARK_START
 from bot.query import MAX_QUERY_CHARS, MAX_TERMS, Query, Term, parse
 from bot.snippets import find_hits, snippet
 from bot.text import fold, index_text, stem, stems, variants
-
-HOSTILE = [
-    '"open quote',
-    "*",
-    "NEAR(",
-    "NEAR(партнер учения, 5)",
-    "AND OR NOT",
-    "партнер AND учения",
-    "'; DROP TABLE articles; --",
-    "title:партнер",
-    "{title}: партнер",
-    "^партнер",
-    "партнер + учения",
-    "x" * 5000,
-    "партнер " * 1000,
-    "😀😀😀",
-    "",
-    "   ",
-    "\x00\x01",
-    '""',
-    "-",
-    "--",
-    '-"',
-    "\ud800",
-]
+from tests.helpers import HOSTILE
 
 
 def _fts() -> sqlite3.Connection:

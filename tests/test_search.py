@@ -13,10 +13,9 @@ import pytest
 from bot.models import MARK_END, MARK_START, Page, SearchHit
 from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
-from bot.store import articles, state
+from bot.store import articles, fts, state
 from bot.store.db import open_db, transaction
-from tests.helpers import write_seed
-from tests.test_query import HOSTILE
+from tests.helpers import HOSTILE, write_seed
 
 TZ = ZoneInfo("Europe/Moscow")
 
@@ -314,3 +313,16 @@ async def test_cache_ignores_other_writes_and_forgets_pages_read_before_a_rollba
         assert after is not None and after.total == 1 and (await service.latest()).total == 1
     finally:
         await conn.close()
+
+
+async def test_store_rejects_an_expression_fts5_refuses_with_a_typed_error(
+    env: tuple[aiosqlite.Connection, Ingestor, Path],
+) -> None:
+    conn = env[0]
+    with pytest.raises(fts.QueryRejected, match="syntax error"):
+        await fts.count(conn, 'AND "нефть"')
+    with pytest.raises(fts.QueryRejected):
+        await fts.matches(conn, '"нефть" NEAR(', 1)
+    with pytest.raises(fts.QueryRejected):
+        await fts.ranked(conn, "(", total=5, weights=(1.0, 1.0, 1.0), offset=0, limit=5, cap=9)
+    assert await fts.count(conn, '"нефт"') == len(OIL)  # a well-formed one still runs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,17 +13,9 @@ from bot.services.publishing import PublishingService
 from bot.services.search import SearchService
 from bot.services.subscriptions import MAX_PER_CHAT, Outcome, SubscriptionService
 from bot.store import outbox
-from bot.store.db import open_db
 from tests.helpers import write_seed
 
 MSK = ZoneInfo("Europe/Moscow")
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    c = await open_db(tmp_path / "bot.sqlite3")
-    yield c
-    await c.close()
 
 
 @pytest.fixture

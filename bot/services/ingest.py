@@ -19,9 +19,9 @@ import aiosqlite
 
 from bot.models import FailedFile, IngestReport, ParsedArticle
 from bot.parser import MAX_FILE_SIZE, ParseError, parse
-from bot.store import articles as store
+from bot.store import articles
 from bot.store.articles import FileState
-from bot.store.db import content_changed, transaction
+from bot.store.db import savepoint, transaction
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def compare(seeds_dir: Path, stamps: dict[str, int], failures: dict[str, FileSta
             if (failure.size, failure.mtime_ns) == (size, mtime_ns):
                 out.failed.append(FailedFile(source, failure.failure or "unknown error"))
                 continue
-        elif known == store.stamp(size, mtime_ns):
+        elif known == articles.stamp(size, mtime_ns):
             out.unchanged += 1
             continue
         out.todo.append(_SeedFile(source, path, size, mtime_ns))
@@ -152,7 +152,7 @@ def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
     except Exception as exc:  # a parser bug must not stop the scan; report it by name
         log.exception("parser crashed on %s", file.source)
         return _Prepared(file, digest, error=f"internal parser error: {exc!r}")
-    return _Prepared(file, digest, parsed, store.fts_values(parsed))
+    return _Prepared(file, digest, parsed, articles.fts_values(parsed))
 
 
 def _prepare_batch(batch: list[_SeedFile], tz: ZoneInfo) -> list[_Prepared]:
@@ -181,8 +181,8 @@ class Ingestor:
 
     async def _scan(self, progress: Progress | None) -> IngestReport:
         report = IngestReport()
-        stamps = await store.file_stamps(self.conn)
-        failures = await store.failure_states(self.conn)
+        stamps = await articles.file_stamps(self.conn)
+        failures = await articles.failure_states(self.conn)
         listing = await asyncio.to_thread(compare, self.seeds_dir, stamps, failures)
         report.unchanged = listing.unchanged
         report.failed.extend(listing.failed)
@@ -196,7 +196,8 @@ class Ingestor:
                 progress(done, total)
         gone = list(stamps) + [s for s in failures if s not in listing.failures_seen]
         if gone:
-            await self._forget(list((await store.file_states(self.conn, gone)).values()), report)
+            states = await articles.file_states(self.conn, gone)
+            await self._forget(list(states.values()), report)
         report.failed.sort(key=lambda f: f.name)
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
         self._published.clear()
@@ -228,16 +229,12 @@ class Ingestor:
     async def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
         now = time.time()
         async with transaction(self.conn):
-            known = await store.file_states(self.conn, [item.file.source for item in prepared])
+            known = await articles.file_states(self.conn, [item.file.source for item in prepared])
             for item in prepared:
-                await self.conn.execute("SAVEPOINT file")
-                try:
-                    await self._apply(item, known.get(item.file.source), report, now)
-                    await self.conn.execute("RELEASE file")
+                try:  # one file's database error undoes that file only, not the batch
+                    async with savepoint(self.conn):
+                        await self._apply(item, known.get(item.file.source), report, now)
                 except aiosqlite.Error as exc:
-                    await self.conn.execute("ROLLBACK TO file")
-                    await self.conn.execute("RELEASE file")
-                    content_changed(self.conn)
                     log.error("could not store %s: %s", item.file.source, exc)
                     report.failed.append(FailedFile(item.file.source, f"database error: {exc}"))
 
@@ -248,48 +245,48 @@ class Ingestor:
         sizes = {"size": f.size, "mtime_ns": f.mtime_ns}
         if item.parsed is None:
             reason = item.error or "unknown error"
-            await store.record_failure(self.conn, f.source, reason, now=now, **sizes)
+            await articles.record_failure(self.conn, f.source, reason, now=now, **sizes)
             report.failed.append(FailedFile(f.source, reason))
             return
         if state is not None and state.failure is not None:
-            await store.clear_failure(self.conn, f.source)
+            await articles.clear_failure(self.conn, f.source)
         if state is None or state.article_id is None:
-            new_id = await store.insert_article(
-                self.conn,
-                f.source,
-                item.parsed,
-                digest=item.digest,
-                now=now,
-                fts=item.fts,
-                **sizes,
-            )
+            new_id = await self._save(item, item.parsed, None, now)
             report.added += 1
             report.added_ids.append(new_id)
             self._published[new_id] = item.parsed.published_at.timestamp()
         elif state.content_hash == item.digest and not state.withdrawn:
-            await store.touch_file(self.conn, state.article_id, **sizes)
+            await articles.touch_file(self.conn, state.article_id, **sizes)
             report.unchanged += 1
         else:
-            await store.update_article(
-                self.conn,
-                state.article_id,
-                item.parsed,
-                digest=item.digest,
-                now=now,
-                fts=item.fts,
-                **sizes,
-            )
+            await self._save(item, item.parsed, state.article_id, now)
             if state.withdrawn:
                 report.restored += 1
             else:
                 report.updated += 1
+
+    async def _save(
+        self, item: _Prepared, parsed: ParsedArticle, article_id: int | None, now: float
+    ) -> int:
+        """Store a parsed file as a new article (``article_id`` None) or over its old one."""
+        return await articles.save_article(
+            self.conn,
+            item.file.source,
+            parsed,
+            article_id=article_id,
+            size=item.file.size,
+            mtime_ns=item.file.mtime_ns,
+            digest=item.digest,
+            now=now,
+            fts=item.fts,
+        )
 
     async def _forget(self, gone: list[FileState], report: IngestReport) -> None:
         now = time.time()
         async with transaction(self.conn):
             for state in gone:
                 if state.failure is not None:
-                    await store.clear_failure(self.conn, state.source)
+                    await articles.clear_failure(self.conn, state.source)
                 if state.article_id is not None and not state.withdrawn:
-                    await store.withdraw(self.conn, state.article_id, now=now)
+                    await articles.withdraw(self.conn, state.article_id, now=now)
                     report.withdrawn += 1

@@ -16,11 +16,11 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot.models import Article, IngestReport
+from bot.models import Article, IngestReport, Kind
 from bot.services.subscriptions import SubscriptionService
 from bot.store import articles, outbox, state
 from bot.store.db import transaction, write_lock
-from bot.store.outbox import Kind, OutboxStats
+from bot.store.outbox import OutboxStats
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,6 @@ class TickResult:
     queued: Queued
 
 
-class PostOutcome(enum.Enum):
-    """What /post <id> did."""
-
-    QUEUED = "queued"
-    NO_CHANNEL = "no_channel"
-    NOT_FOUND = "not_found"
-
-
 @dataclass(frozen=True, slots=True)
 class PublishingStatus:
     """Everything /stats shows."""
@@ -112,6 +104,14 @@ class PublishingStatus:
     subscriptions: int
     channel: str | None
     paused: str | None
+
+
+class PostOutcome(enum.StrEnum):
+    """What /post <id> did."""
+
+    QUEUED = enum.auto()
+    NO_CHANNEL = enum.auto()
+    NOT_FOUND = enum.auto()
 
 
 class Scanner(Protocol):
@@ -131,14 +131,15 @@ class PublishingService:
         subscriptions: SubscriptionService,
         channel_id: str | None,
         backlog: int,
+        on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.conn = conn
         self.ingestor = ingestor
         self.subscriptions = subscriptions
         self.channel_id = channel_id
         self.backlog = backlog
-        self.on_queued: Callable[[], None] = lambda: None
-        """Set by the scheduler: wakes the deliverer when there is something new to send."""
+        self.on_queued = on_queued
+        """Called when there is something new to send (the deliverer's ``wake``)."""
 
     async def channel_chat(self) -> str | None:
         """The channel's chat id now (after any recorded migration), None if not configured."""

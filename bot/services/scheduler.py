@@ -1,8 +1,9 @@
 """When things run: the tick loop (scan → queue), the paced deliverer, and every retry rule.
 
 This is the one module that owns pacing and retries. The deliverer sends only the oldest queued
-row of each chat (so order holds per chat), waits for the pacer, records 'sent' right after
-Telegram accepts a message, and turns each kind of refusal into the outbox state it needs.
+row of each chat (so order holds per chat), waits for the pacer, claims the row, sends it with
+no database lock held, records 'sent' right after Telegram accepts a message, and turns each
+kind of refusal into the outbox state it needs (claims and the crash window: store/outbox.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.models import Article
 from bot.services.ingest import IngestError
 from bot.services.publishing import (
     BadMessage,
@@ -57,6 +59,9 @@ class Pacing:
     """Failed attempts (5xx, network) after which a delivery is marked 'failed'."""
     idle_poll: float = 30.0
     """Longest sleep of the deliverer even when nothing seems due (a safety net)."""
+    lease: float = 120.0
+    """Seconds a claimed row is reserved for the send under way (a send is cut off then): far
+    above the publisher's request timeout. After a crash mid-send its chat waits this long."""
 
     def backoff(self, attempts: int) -> float:
         """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""
@@ -186,49 +191,71 @@ class Deliverer:
         return wait
 
     async def deliver(self, d: Delivery) -> None:
-        """One attempt at one row: send, then record the outcome (the lock spans both)."""
+        """One attempt at one row: claim it, send with no lock held, record the outcome.
+
+        The write lock covers only the two short database steps, so other writers (/subscribe,
+        ingest) never wait for Telegram; the claim keeps the row from going out twice.
+        """
         article = await articles.get_article(self.conn, d.article_id)
+        claimed = await self._claim(d, article)
+        if claimed is None or article is None:
+            return
+        error: SendError | None = None
+        message_id: int | None = None
+        try:
+            async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
+                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+        except SendError as exc:
+            error = exc
+        except Exception as exc:  # anything unexpected is treated as transient
+            log.exception("sending delivery %d failed unexpectedly", d.id)
+            error = TransientError(repr(exc))
+        self.pacer.record(d.chat_id)
         notify: str | None = None
         async with write_lock(self.conn):
-            current = await outbox.get(self.conn, d.id)
-            if current is None or current.status != "queued":
-                return  # cancelled meanwhile (unsubscribe, migration)
-            if article is None:
-                await outbox.cancel(self.conn, d.id, reason="article withdrawn")
-                return
-            if d.kind == "channel" and await state.paused(self.conn) is not None:
-                return  # paused while this pass was running
-            try:
-                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
-            except SendError as exc:
-                self.pacer.record(d.chat_id)
-                notify = await self._refused(current, exc)
-            except Exception as exc:  # anything unexpected is treated as transient
-                log.exception("sending delivery %d failed unexpectedly", d.id)
-                self.pacer.record(d.chat_id)
-                notify = await self._refused(current, TransientError(repr(exc)))
-            else:
-                self.pacer.record(d.chat_id)
-                await outbox.mark_sent(self.conn, d.id, message_id=message_id, now=time.time())
+            if error is None:
+                claim = claimed.claim_token
+                await outbox.mark_sent(
+                    self.conn, d.id, message_id=message_id, now=time.time(), claim=claim
+                )
                 log.info("sent article %d to %s (%s)", d.article_id, d.chat_id, d.kind)
+            else:
+                notify = await self._refused(claimed, error)
         if notify is not None and self.admin_ids:
             try:
                 await self.publisher.channel_paused(self.admin_ids, notify)
             except Exception:
                 log.exception("could not tell the admins that channel posting paused")
 
+    async def _claim(self, d: Delivery, article: Article | None) -> Delivery | None:
+        """Reserve the row for one send; None when it must not go now (cancelled meanwhile,
+        claimed by another deliverer, article withdrawn, channel paused)."""
+        async with write_lock(self.conn):
+            if article is None:
+                await outbox.cancel(self.conn, d.id, reason="article withdrawn")
+                return None
+            if d.kind == "channel" and await state.paused(self.conn) is not None:
+                return None  # paused while this pass was running
+            return await outbox.claim(self.conn, d.id, now=time.time(), lease=self.pacing.lease)
+
     async def _refused(self, d: Delivery, exc: SendError) -> str | None:
-        """Apply one refusal to the outbox; returns a pause reason to tell the admins."""
-        now = time.time()
+        """Apply one refusal to the claimed row (lock held); returns a pause reason for the
+        admins."""
+        now, claim = time.time(), d.claim_token
         if isinstance(exc, RetryAfter):
             wait = exc.seconds + self.pacing.retry_slack
             self.pacer.block(d.chat_id, wait)
             log.warning("429 for %s: waiting %.1f s before retrying", d.chat_id, wait)
-            await outbox.reschedule(self.conn, d.id, at=now + wait, error=str(exc), count=False)
+            await outbox.reschedule(
+                self.conn, d.id, at=now + wait, error=str(exc), count=False, claim=claim
+            )
         elif isinstance(exc, ChatMigrated):
             new = str(exc.new_chat_id)
             log.warning("chat %s migrated to %s; following", d.chat_id, new)
             async with unlocked_transaction(self.conn):
+                await outbox.reschedule(
+                    self.conn, d.id, at=now, error=str(exc), count=False, claim=claim
+                )
                 await state.record_migration(self.conn, d.chat_id, new)
                 await outbox.move_chat(self.conn, d.chat_id, new)
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
@@ -236,7 +263,9 @@ class Deliverer:
             log.error("%s; channel posting paused, queue kept", reason)
             async with unlocked_transaction(self.conn):
                 await state.set_paused(self.conn, reason)
-                await outbox.reschedule(self.conn, d.id, at=now, error=str(exc), count=True)
+                await outbox.reschedule(
+                    self.conn, d.id, at=now, error=str(exc), count=True, claim=claim
+                )
             return reason
         elif isinstance(exc, ChatUnavailable):
             log.warning("subscriber %s unreachable (%s): unsubscribed", d.chat_id, exc)
@@ -245,16 +274,18 @@ class Deliverer:
                 await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
         elif isinstance(exc, BadMessage):
             log.error("article %d to %s rejected for good: %s", d.article_id, d.chat_id, exc)
-            await outbox.mark_failed(self.conn, d.id, error=str(exc))
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         elif d.attempts + 1 >= self.pacing.max_attempts:
             log.error("delivery %d failed %d times, giving up: %s", d.id, d.attempts + 1, exc)
-            await outbox.mark_failed(self.conn, d.id, error=str(exc))
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         else:
             delay = self.pacing.backoff(d.attempts + 1)
             log.warning(
                 "delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id, exc, delay
             )
-            await outbox.reschedule(self.conn, d.id, at=now + delay, error=str(exc), count=True)
+            await outbox.reschedule(
+                self.conn, d.id, at=now + delay, error=str(exc), count=True, claim=claim
+            )
         return None
 
     async def _restore_pacing(self) -> None:
@@ -277,8 +308,6 @@ class Scheduler:
         self.interval = interval
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
-        if deliverer is not None:
-            publishing.on_queued = deliverer.wake
 
     def start(self) -> None:
         """Start the background tasks (idempotent)."""

@@ -1,10 +1,26 @@
-"""Search use cases for all front ends: latest, ranked pages with snippets, keyword match."""
+"""Search use cases for all front ends: latest, ranked pages with snippets, keyword match.
+
+Caches on a reader's path, outermost first; each skips different work, none repeats another's:
+
+1. Telegram keeps inline answers for ``CACHE_TIME`` s (telegram/handlers/inline.py).
+2. ``Views`` (telegram/views.py) keeps the rendered text and keyboard of a list page while this
+   service hands back the very same ``Page`` object: it skips formatting, not SQL.
+3. ``SearchService._results`` here: the ``Page`` of every recent /search and /latest request
+   (``RESULT_CACHE`` in all), reused while the stamp is unchanged: this connection's article
+   writes and rollbacks (``db.content_generation``) at once, other processes' commits
+   (``PRAGMA data_version``) within ``EXTERNAL_CHECK`` s. It skips the counting and ranking SQL.
+4. ``SearchService._df``: document frequencies that choose stem variants, kept ``DF_TTL`` s (a
+   statistic, so a slightly old figure does no harm).
+5. ``functools.lru_cache`` on pure functions: ``text.stem`` per word, ``query._title_stems``
+   per title.
+``QueryCache`` (telegram/callbacks.py) is not a cache of work but the store of queries too long
+for a button's callback_data: an evicted one makes that pager button say it has expired.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -15,15 +31,14 @@ import aiosqlite
 from bot.models import Article, ArticleSummary, Page, SearchHit
 from bot.query import Query, Tier, parse
 from bot.snippets import snippet
-from bot.store import articles
-from bot.store import search as store
+from bot.store import articles, fts
 from bot.store.db import content_generation, data_version
 from bot.text import irregular
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-WEIGHTS: store.Weights = (10.0, 3.0, 1.0)
+WEIGHTS: fts.Weights = (10.0, 3.0, 1.0)
 """bm25 weights of title, lead and body (tuned with bench/search_quality.py)."""
 RANK_CAP = 500
 """Match sets larger than this rank only their newest RANK_CAP rows by bm25 (bounds latency)."""
@@ -64,7 +79,7 @@ class SearchService:
         self,
         conn: aiosqlite.Connection,
         *,
-        weights: store.Weights = WEIGHTS,
+        weights: fts.Weights = WEIGHTS,
         rank_cap: int = RANK_CAP,
         result_cache: int = RESULT_CACHE,
         external_check: float = EXTERNAL_CHECK,
@@ -88,14 +103,15 @@ class SearchService:
         parsed = parse(query)
         if parsed is None or not parsed.variants():
             return parsed
-        if time.monotonic() - self._df_at > DF_TTL or len(self._df) > 100_000:
+        now = self._clock()
+        if now - self._df_at > DF_TTL or len(self._df) > 100_000:
             self._df.clear()
             self._df_n = await articles.count_visible(self.conn)
-            self._df_at = time.monotonic()
+            self._df_at = now
         own = {t.stems[0] for t in parsed.include if t.alts}
         missing = [s for s in (parsed.variants() | own) if s not in self._df]
         if missing:
-            found = await store.doc_freqs(self.conn, missing)
+            found = await fts.doc_freqs(self.conn, missing)
             self._df.update({s: found.get(s, 0) for s in missing})
         keep = set()
         for term in parsed.include:
@@ -138,6 +154,10 @@ class SearchService:
             return None
         return await articles.get_article(self.conn, article_id)
 
+    async def summaries(self, ids: list[int]) -> list[ArticleSummary]:
+        """Cards (no body) for these ids in one query, in their order; missing ones left out."""
+        return await articles.summaries(self.conn, ids)
+
     async def search(self, query: str, page: int = 1, per_page: int = 5) -> Page[SearchHit] | None:
         """Ranked matches for reader text; None when it holds nothing to search for.
 
@@ -173,9 +193,7 @@ class SearchService:
             if parsed is None:
                 return None
             return await self._search(parsed, page, per_page)
-        except sqlite3.OperationalError as exc:  # aiosqlite re-raises sqlite3's errors
-            if "fts5" not in str(exc).lower():
-                raise
+        except fts.QueryRejected as exc:
             log.warning("search expression rejected (%s) for %r", exc, query)
             return None
 
@@ -183,10 +201,10 @@ class SearchService:
         tiers = q.tiers()
         # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
         # a middle one only when the page reaches past the first tier.
-        upto = {0: await store.count(self.conn, tiers[0].upto)}
+        upto = {0: await fts.count(self.conn, tiers[0].upto)}
         last = len(tiers) - 1
         if last:
-            upto[last] = await store.count(self.conn, tiers[last].upto)
+            upto[last] = await fts.count(self.conn, tiers[last].upto)
         total = upto[last]
         page, per_page = _page_bounds(page, per_page, total)
         offset, found, before = (page - 1) * per_page, [], 0
@@ -194,13 +212,13 @@ class SearchService:
             if len(found) >= per_page or offset + len(found) >= total:
                 break
             if i not in upto:
-                upto[i] = await store.count(self.conn, tier.upto)
+                upto[i] = await fts.count(self.conn, tier.upto)
             if offset + len(found) < upto[i]:
                 start = offset + len(found) - before
                 n = upto[i] - before
                 found += await self._tier_page(q, tier, n, start, per_page - len(found))
             before = upto[i]
-        rows = await store.texts(self.conn, [i for i, _ in found])
+        rows = await fts.texts(self.conn, [i for i, _ in found])
         exact, prefixes = q.marks()
         hits = []
         for article_id, score in found:
@@ -222,22 +240,9 @@ class SearchService:
         skip bm25 (its statistics would merge every word with the prefix): newest first.
         """
         weights = None if q.has_prefix else self.weights
-        group = await store.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
-        if len(group) > RERANK_MAX and weights is None:
-            return await store.capped(
-                self.conn, tier.match, total, None, offset, limit, self.rank_cap
-            )
-        if len(group) > RERANK_MAX:
-            return await store.ranked(
-                self.conn,
-                tier.match,
-                title=tier.title,
-                total=total,
-                weights=self.weights,
-                offset=offset,
-                limit=limit,
-                cap=self.rank_cap,
-            )
+        group = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+        if len(group) > RERANK_MAX:  # too many to re-rank here: title matches first in SQL
+            return await self._ranked(tier.match, total, weights, offset, limit, title=tier.title)
         if len(group) == 1:
             keyed = [(q.title_key(group[0].title), 0.0, 0, group[0].id)]
         else:
@@ -248,12 +253,32 @@ class SearchService:
             # (cheaper than asking FTS5 for "tier NOT title", which needs every row's positions).
             skip = max(0, offset - len(group))
             n = offset + limit - len(group) - skip
-            ranked = await store.capped(
-                self.conn, tier.match, total, weights, 0, skip + n + len(group), self.rank_cap
-            )
+            ranked = await self._ranked(tier.match, total, weights, 0, skip + n + len(group))
             placed = {g.id for g in group}
             out += [r for r in ranked if r[0] not in placed][skip : skip + n]
         return out
+
+    async def _ranked(
+        self,
+        expr: str,
+        total: int,
+        weights: fts.Weights | None,
+        offset: int,
+        limit: int,
+        *,
+        title: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """``fts.ranked`` with this service's bm25 cap."""
+        return await fts.ranked(
+            self.conn,
+            expr,
+            total=total,
+            weights=weights,
+            offset=offset,
+            limit=limit,
+            cap=self.rank_cap,
+            title=title,
+        )
 
     async def matches(self, article_id: int, query: str) -> bool:
         """Does this article have every word of the query (same morphology rules as search)?"""
@@ -263,9 +288,7 @@ class SearchService:
             parsed = await self._prepare(query)
             if parsed is None:
                 return False
-            return await store.matches(self.conn, parsed.match_all(), article_id)
-        except sqlite3.OperationalError as exc:
-            if "fts5" not in str(exc).lower():
-                raise
+            return await fts.matches(self.conn, parsed.match_all(), article_id)
+        except fts.QueryRejected as exc:
             log.warning("match expression rejected (%s) for %r", exc, query)
             return False

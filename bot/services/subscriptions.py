@@ -6,14 +6,13 @@ import enum
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiosqlite
 
-from bot.store import outbox
-from bot.store import subscribers as store
+from bot.models import Subscription
+from bot.store import outbox, subscribers
 from bot.store.db import transaction, write_lock
-from bot.store.subscribers import Subscription
 from bot.text import fold
 
 log = logging.getLogger(__name__)
@@ -27,19 +26,21 @@ MAX_QUERY_LEN = 200
 class Matcher(Protocol):
     """The part of SearchService subscriptions need (same morphology as /search)."""
 
-    async def search(self, query: str, page: int = 1, per_page: int = 5) -> Any: ...
+    async def search(self, query: str, page: int = 1, per_page: int = 5) -> object | None:
+        """A page of results, or None when the query holds nothing to search for."""
+        ...
 
     async def matches(self, article_id: int, query: str) -> bool: ...
 
 
-class Outcome(enum.Enum):
+class Outcome(enum.StrEnum):
     """How /subscribe went."""
 
-    ADDED = "added"
-    EXISTS = "exists"
-    NOTHING_TO_SEARCH = "nothing_to_search"
-    TOO_LONG = "too_long"
-    TOO_MANY = "too_many"
+    ADDED = enum.auto()
+    EXISTS = enum.auto()
+    NOTHING_TO_SEARCH = enum.auto()
+    TOO_LONG = enum.auto()
+    TOO_MANY = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,38 +71,38 @@ class SubscriptionService:
         if query and await self.search.search(query, page=1, per_page=1) is None:
             return SubscribeResult(Outcome.NOTHING_TO_SEARCH, query)
         async with write_lock(self.conn):
-            existing = await store.for_chat(self.conn, chat_id)
+            existing = await subscribers.for_chat(self.conn, chat_id)
             if any(fold(s.query) == fold(query) for s in existing):
                 return SubscribeResult(Outcome.EXISTS, query)
             if len(existing) >= MAX_PER_CHAT:
                 return SubscribeResult(Outcome.TOO_MANY, query)
-            await store.add(self.conn, chat_id, query, now=time.time())
+            await subscribers.add(self.conn, chat_id, query, now=time.time())
         log.info("chat %s subscribed to %r", chat_id, query or "*")
         return SubscribeResult(Outcome.ADDED, query)
 
     async def list(self, chat_id: int) -> list[Subscription]:
         """This chat's subscriptions, oldest first."""
-        return await store.for_chat(self.conn, chat_id)
+        return await subscribers.for_chat(self.conn, chat_id)
 
     async def remove(self, chat_id: int, subscription_id: int) -> bool:
         """Remove one of this chat's subscriptions."""
         async with write_lock(self.conn):
-            return await store.remove(self.conn, chat_id, subscription_id)
+            return await subscribers.remove(self.conn, chat_id, subscription_id)
 
     async def unsubscribe_all(self, chat_id: int) -> int:
         """Remove every subscription of this chat and drop the alerts still queued for it."""
         async with transaction(self.conn):
-            removed = await store.remove_all(self.conn, chat_id)
+            removed = await subscribers.remove_all(self.conn, chat_id)
             await outbox.cancel_chat(self.conn, str(chat_id), reason="unsubscribed")
         return removed
 
     async def counts(self) -> tuple[int, int]:
         """(subscribed chats, subscriptions)."""
-        return await store.counts(self.conn)
+        return await subscribers.counts(self.conn)
 
     async def everyone(self) -> list[Subscription]:
         """Every subscription (load once per queueing run)."""
-        return await store.everyone(self.conn)
+        return await subscribers.everyone(self.conn)
 
     async def recipients(self, article_id: int, subs: list[Subscription]) -> list[int]:
         """Chats that should get this article: each chat once, however many queries match."""

@@ -64,18 +64,6 @@ async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | 
     return next((_article(row) for row in rows), None)
 
 
-async def get_articles(conn: aiosqlite.Connection, ids: list[int]) -> list[Article]:
-    """Visible articles for these ids, in the order given (missing ones left out)."""
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = await conn.execute_fetchall(
-        f"SELECT * FROM articles WHERE +withdrawn = 0 AND id IN ({marks})", ids
-    )
-    by_id = {row["id"]: _article(row) for row in rows}
-    return [by_id[i] for i in ids if i in by_id]
-
-
 async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
     """Newest visible articles first (published_at, then id as the tie-breaker)."""
     rows = await conn.execute_fetchall(
@@ -87,7 +75,7 @@ async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list
 
 
 async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleSummary]:
-    """Summaries for these visible ids, in the order given."""
+    """Summaries for these visible ids, in the order given: inline mode's cards in one query."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -202,61 +190,45 @@ def _row_values(parsed: ParsedArticle, size: int, mtime_ns: int, digest: str) ->
     }
 
 
-async def insert_article(
+async def save_article(
     conn: aiosqlite.Connection,
     source: str,
     parsed: ParsedArticle,
     *,
+    article_id: int | None = None,
     size: int,
     mtime_ns: int,
     digest: str,
     now: float,
     fts: dict[str, str] | None = None,
 ) -> int:
-    """Add a new article and its FTS row; returns the new id. Caller holds the transaction."""
-    values = _row_values(parsed, size, mtime_ns, digest) | {"source": source, "now": now}
-    cur = await conn.execute(
-        "INSERT INTO articles (source, title, published_at, date_from_mtime, credit, lead, body, "
-        "promo, file_size, file_mtime_ns, content_hash, added_at) VALUES (:source, :title, "
-        ":published_at, :date_from_mtime, :credit, :lead, :body, :promo, :size, :mtime_ns, "
-        ":hash, :now)",
-        values,
-    )
-    article_id = int(cur.lastrowid or 0)
+    """Add a new article (no ``article_id``) or replace an edited one's content in place (same
+    id, un-withdrawn), and index it; returns its id. Caller holds the transaction."""
+    values = _row_values(parsed, size, mtime_ns, digest) | {"now": now}
+    if article_id is None:
+        cur = await conn.execute(
+            "INSERT INTO articles (source, title, published_at, date_from_mtime, credit, lead, "
+            "body, promo, file_size, file_mtime_ns, content_hash, added_at) VALUES (:source, "
+            ":title, :published_at, :date_from_mtime, :credit, :lead, :body, :promo, :size, "
+            ":mtime_ns, :hash, :now)",
+            values | {"source": source},
+        )
+        article_id = int(cur.lastrowid or 0)
+    else:
+        await conn.execute(
+            "UPDATE articles SET title = :title, published_at = :published_at, "
+            "date_from_mtime = :date_from_mtime, credit = :credit, lead = :lead, body = :body, "
+            "promo = :promo, file_size = :size, file_mtime_ns = :mtime_ns, "
+            "content_hash = :hash, updated_at = :now, withdrawn = 0 WHERE id = :id",
+            values | {"id": article_id},
+        )
+        await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
     await conn.execute(
         "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
         (fts or fts_values(parsed)) | {"id": article_id},
     )
     content_changed(conn)
     return article_id
-
-
-async def update_article(
-    conn: aiosqlite.Connection,
-    article_id: int,
-    parsed: ParsedArticle,
-    *,
-    size: int,
-    mtime_ns: int,
-    digest: str,
-    now: float,
-    fts: dict[str, str] | None = None,
-) -> None:
-    """Replace an edited article's content in place (same id), re-index it, un-withdraw it."""
-    values = _row_values(parsed, size, mtime_ns, digest) | {"id": article_id, "now": now}
-    await conn.execute(
-        "UPDATE articles SET title = :title, published_at = :published_at, "
-        "date_from_mtime = :date_from_mtime, credit = :credit, lead = :lead, body = :body, "
-        "promo = :promo, file_size = :size, file_mtime_ns = :mtime_ns, content_hash = :hash, "
-        "updated_at = :now, withdrawn = 0 WHERE id = :id",
-        values,
-    )
-    await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
-    await conn.execute(
-        "INSERT INTO articles_fts (rowid, title, lead, body) VALUES (:id, :t, :l, :b)",
-        (fts or fts_values(parsed)) | {"id": article_id},
-    )
-    content_changed(conn)
 
 
 async def touch_file(

@@ -3,7 +3,8 @@
 The process shares one aiosqlite connection in autocommit mode, so a statement issued by one task
 while another task has a transaction open would silently join (or be rolled back with) that
 transaction. Every writer therefore takes ``write_lock(conn)``; ``transaction(conn)`` is the lock
-plus ``BEGIN IMMEDIATE``/``COMMIT``.
+plus ``BEGIN IMMEDIATE``/``COMMIT``, and ``savepoint(conn)`` nests inside one. Hold the lock only
+for database work, never across a network request.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Migrations from version N-1 to N, applied in order inside one transaction each. Version 1 is
 # the whole schema.sql; later issues append SQL here rather than editing schema.sql in place.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    # 2: the deliverer claims a row (token + lease in next_try_at) instead of holding the write
+    # lock while Telegram answers; NULL means nobody is sending it (see store/outbox.py).
+    2: "ALTER TABLE deliveries ADD COLUMN claim_token TEXT;",
+}
 
 
 class StoreError(Exception):
@@ -149,6 +154,21 @@ async def unlocked_transaction(conn: aiosqlite.Connection) -> AsyncIterator[aios
         content_changed(conn)  # pages read inside the transaction may show undone rows
         raise
     await conn.execute("COMMIT")
+
+
+@asynccontextmanager
+async def savepoint(conn: aiosqlite.Connection) -> AsyncIterator[None]:
+    """A nested transaction inside the caller's: if the block raises, only its writes are undone
+    (the enclosing transaction goes on) and the exception propagates."""
+    await conn.execute("SAVEPOINT nested")
+    try:
+        yield
+    except BaseException:
+        await conn.execute("ROLLBACK TO nested")
+        await conn.execute("RELEASE nested")
+        content_changed(conn)  # pages read inside the block may show undone rows
+        raise
+    await conn.execute("RELEASE nested")
 
 
 async def scalar(conn: aiosqlite.Connection, sql: str, params: object = ()) -> int:

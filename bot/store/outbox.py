@@ -4,23 +4,30 @@ Status moves queued → sent | failed | cancelled. Only the oldest queued row of
 ever eligible, so a later article never overtakes an earlier one stuck in retry for that chat.
 Writers hold ``db.write_lock(conn)``; these functions never open transactions themselves.
 
-Crash window: the deliverer holds the write lock from the send until ``mark_sent`` commits, so
-the only way to repeat a message is the process dying in the milliseconds between Telegram's
-acceptance and that commit (or a network timeout on a send Telegram did deliver). Nothing else
-repeats: a row is 'sent' exactly when Telegram said so.
+Claims, so that no lock is held while Telegram answers: the deliverer ``claim``s the row it is
+about to send in one UPDATE (a fresh ``claim_token``, ``next_try_at`` pushed out by the lease),
+sends with no lock held, then records the outcome with that token; an outcome whose token no
+longer matches changes nothing. One UPDATE is atomic in SQLite, so two deliverers (two
+processes on one database) never both claim a row, and a claimed row stays its chat's head.
+
+Crash window: a process that dies between Telegram's acceptance and the commit of 'sent'
+(milliseconds), or a send Telegram delivered whose answer a timeout lost, leaves the row queued
+and claimed; when the lease runs out any deliverer sends it again. That is the only way a message
+repeats. A process that dies after its claim but before sending only delays that chat by the
+lease. A row is 'sent' exactly when Telegram said so.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
-from typing import Literal
 
 import aiosqlite
 
-log = logging.getLogger(__name__)
+from bot.models import Kind
 
-Kind = Literal["channel", "subscriber"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class Delivery:
     created_at: float
     sent_at: float | None = None
     message_id: int | None = None
+    claim_token: str | None = None
+    """Set while a deliverer is sending the row (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,7 @@ def _delivery(row: aiosqlite.Row) -> Delivery:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         message_id=row["message_id"],
+        claim_token=row["claim_token"],
     )
 
 
@@ -142,6 +152,24 @@ async def get(conn: aiosqlite.Connection, delivery_id: int) -> Delivery | None:
     return None if row is None else _delivery(row)
 
 
+async def claim(
+    conn: aiosqlite.Connection, delivery_id: int, *, now: float, lease: float
+) -> Delivery | None:
+    """Reserve a due queued row for one send for ``lease`` seconds; the row as claimed (its
+    ``claim_token`` set), or None when it is not due: sent, cancelled, or claimed by another
+    deliverer whose lease has not run out."""
+    rows = await conn.execute_fetchall(
+        "UPDATE deliveries SET claim_token = :token, next_try_at = :until "
+        "WHERE id = :id AND status = 'queued' AND next_try_at <= :now RETURNING *",
+        {"id": delivery_id, "token": secrets.token_hex(8), "until": now + lease, "now": now},
+    )
+    return next((_delivery(row) for row in rows), None)
+
+
+_CLAIMED = "(:claim IS NULL OR claim_token = :claim)"
+"""An outcome applies only while the row is still the caller's claim (None: no claim check)."""
+
+
 async def all_deliveries(conn: aiosqlite.Connection) -> list[Delivery]:
     """Every row in id order (tests and diagnostics)."""
     async with conn.execute("SELECT * FROM deliveries ORDER BY id") as cur:
@@ -149,33 +177,48 @@ async def all_deliveries(conn: aiosqlite.Connection) -> list[Delivery]:
 
 
 async def mark_sent(
-    conn: aiosqlite.Connection, delivery_id: int, *, message_id: int | None, now: float
+    conn: aiosqlite.Connection,
+    delivery_id: int,
+    *,
+    message_id: int | None,
+    now: float,
+    claim: str | None = None,
 ) -> None:
-    """Telegram accepted the message: never send this row again."""
+    """Telegram accepted the message: never send this row again (even if it was cancelled
+    while the send was under way: it did go out)."""
     await conn.execute(
         "UPDATE deliveries SET status = 'sent', sent_at = :now, message_id = :mid, "
-        "attempts = attempts + 1, last_error = NULL WHERE id = :id",
-        {"id": delivery_id, "now": now, "mid": message_id},
+        "attempts = attempts + 1, last_error = NULL, claim_token = NULL "
+        f"WHERE id = :id AND {_CLAIMED}",
+        {"id": delivery_id, "now": now, "mid": message_id, "claim": claim},
     )
 
 
 async def reschedule(
-    conn: aiosqlite.Connection, delivery_id: int, *, at: float, error: str, count: bool
+    conn: aiosqlite.Connection,
+    delivery_id: int,
+    *,
+    at: float,
+    error: str,
+    count: bool,
+    claim: str | None = None,
 ) -> None:
     """Keep the row queued, to be tried again at ``at``; ``count`` adds a failed attempt."""
     await conn.execute(
-        "UPDATE deliveries SET next_try_at = :at, last_error = :error, "
-        "attempts = attempts + :count WHERE id = :id AND status = 'queued'",
-        {"id": delivery_id, "at": at, "error": error[:500], "count": int(count)},
+        "UPDATE deliveries SET next_try_at = :at, last_error = :error, claim_token = NULL, "
+        f"attempts = attempts + :count WHERE id = :id AND status = 'queued' AND {_CLAIMED}",
+        {"id": delivery_id, "at": at, "error": error[:500], "count": int(count), "claim": claim},
     )
 
 
-async def mark_failed(conn: aiosqlite.Connection, delivery_id: int, *, error: str) -> None:
+async def mark_failed(
+    conn: aiosqlite.Connection, delivery_id: int, *, error: str, claim: str | None = None
+) -> None:
     """Give up on this row for good; the error stays visible in /stats."""
     await conn.execute(
-        "UPDATE deliveries SET status = 'failed', last_error = :error, attempts = attempts + 1 "
-        "WHERE id = :id",
-        {"id": delivery_id, "error": error[:500]},
+        "UPDATE deliveries SET status = 'failed', last_error = :error, attempts = attempts + 1, "
+        f"claim_token = NULL WHERE id = :id AND {_CLAIMED}",
+        {"id": delivery_id, "error": error[:500], "claim": claim},
     )
 
 

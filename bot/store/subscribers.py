@@ -6,21 +6,12 @@ Writers hold ``db.write_lock(conn)``; these functions never open transactions th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.models import Subscription
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """One subscription of one private chat; ``query`` '' means every new article."""
-
-    id: int
-    chat_id: int
-    query: str
-    created_at: float
 
 
 def _subscription(row: aiosqlite.Row) -> Subscription:

@@ -1,34 +1,40 @@
-"""The Telegram front end: one Dispatcher shared by long polling and the offline console."""
+"""The Telegram layer's two builders: the Bot over a given session, and the Dispatcher.
+
+aiogram lives in this package (and in the front ends that drive it); ``bot.app`` builds through
+these functions and names the aiogram types it holds through the re-exports below.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import logging
-from typing import Any
 
-import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.base import BaseSession
+from aiogram.client.session.base import BaseSession as Session
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 
 from bot.config import Settings
+from bot.services.publishing import PublishingService
+from bot.services.search import SearchService
+from bot.services.subscriptions import SubscriptionService
 from bot.telegram.callbacks import QueryCache
 from bot.telegram.commands import set_commands
 from bot.telegram.handlers import routers
-from bot.telegram.middlewares import InFlight, ReplyRetry
+from bot.telegram.middlewares import InFlight, ReaderLanguage, ReplyRetry
 from bot.telegram.views import Views
 
-log = logging.getLogger(__name__)
+__all__ = ["Bot", "Dispatcher", "Session", "build_dispatcher", "make_bot"]
 
 SHUTDOWN_GRACE = 5.0
 """Seconds that running handlers get to finish once polling has stopped."""
 
 
-def make_bot(token: str, session: BaseSession) -> Bot:
-    """A Bot that speaks HTML without link previews and retries replies after a 429."""
+def make_bot(token: str, session: Session) -> Bot:
+    """A Bot that speaks HTML without link previews and retries replies after a 429.
+
+    Raises aiogram's TokenValidationError for a token that is not ``123456:ABC…``.
+    """
     session.middleware(ReplyRetry())
     return Bot(
         token,
@@ -40,14 +46,14 @@ def make_bot(token: str, session: BaseSession) -> Bot:
 def build_dispatcher(
     settings: Settings,
     *,
-    conn: aiosqlite.Connection,
-    search: Any,
-    ingestor: Any,
-    bot: Bot | None,
+    search: SearchService,
+    subscriptions: SubscriptionService,
+    publishing: PublishingService,
 ) -> Dispatcher:
-    """Routers, workflow data (settings, search, ingestor, conn, queries) and start/stop hooks.
+    """Routers, the handlers' workflow data and the start/stop hooks of the Telegram side.
 
-    ``bot`` is None in the offline console: the delivery engineer's scheduler then stays off.
+    Handlers receive ``settings``, ``search``, ``subscriptions``, ``publishing``, ``views``,
+    ``queries``, ``inflight`` and the reader's ``lang`` as typed parameters.
     """
     inflight = InFlight()
     queries = QueryCache()
@@ -55,31 +61,18 @@ def build_dispatcher(
         disable_fsm=True,  # no handler keeps conversation state; saves a middleware per update
         settings=settings,
         search=search,
-        ingestor=ingestor,
-        conn=conn,
+        subscriptions=subscriptions,
+        publishing=publishing,
         queries=queries,
         views=Views(search, settings.source_tz, queries),
         inflight=inflight,
     )
     dp.update.outer_middleware(inflight)
+    dp.update.outer_middleware(ReaderLanguage())  # after aiogram's: it reads the sender
     dp.include_routers(*routers())
     dp.startup.register(_on_startup)
-    dp.shutdown.register(_on_shutdown)  # registered before delivery's: handlers finish first
-    install = _delivery_installer()
-    if install is not None:
-        install(dp, bot=bot, conn=conn, settings=settings, ingestor=ingestor, search=search)
+    dp.shutdown.register(_on_shutdown)  # the first shutdown hook: handlers finish first
     return dp
-
-
-def _delivery_installer() -> Any:
-    """``install_delivery`` from bot.telegram.delivery when that module provides it."""
-    try:
-        module = importlib.import_module("bot.telegram.delivery")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.telegram.delivery":
-            raise
-        return None
-    return getattr(module, "install_delivery", None)
 
 
 async def _on_startup(bot: Bot, settings: Settings) -> None:

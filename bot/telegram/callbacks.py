@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.models import Page
 from bot.telegram.formatting import button_label
-from bot.telegram.texts import t
+from bot.telegram.texts import Lang, t
 
 KEY_MARK = "#"
 PageData = Callable[[int], str]
@@ -81,7 +81,7 @@ def resolve_query(data: SearchPage, cache: QueryCache) -> str | None:
     return cache.get(data.q) if data.q.startswith(KEY_MARK) else data.q
 
 
-def pager_row(page: Page, lang: str, data_for: PageData) -> list[InlineKeyboardButton]:
+def pager_row(page: Page, lang: Lang, data_for: PageData) -> list[InlineKeyboardButton]:
     """◀ ▶ buttons for a page; ``data_for(page_number)`` gives each button's callback_data."""
     row = []
     if page.has_prev:
@@ -96,7 +96,7 @@ def pager_row(page: Page, lang: str, data_for: PageData) -> list[InlineKeyboardB
 
 
 def list_keyboard(
-    page: Page, ids: list[int], titles: list[str], lang: str, data_for: PageData
+    page: Page, ids: list[int], titles: list[str], lang: Lang, data_for: PageData
 ) -> InlineKeyboardMarkup | None:
     """One "open" button per article (numbered like the text) plus the pager row."""
     first = (page.page - 1) * page.per_page + 1

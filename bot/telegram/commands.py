@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.telegram.texts import t
+from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,11 @@ USER_COMMANDS = (
     "unsubscribe",
 )
 ADMIN_COMMANDS = ("reload", "stats", "pause", "resume", "post")
-LANGUAGES = (("ru", None), ("en", "en"))  # (texts, language_code of the menu)
+LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("ru", None), ("en", "en"))
+"""(texts, language_code of the menu) for each menu."""
 
 
-def menu(lang: str, admin: bool = False) -> list[BotCommand]:
+def menu(lang: Lang, admin: bool = False) -> list[BotCommand]:
     """The menu for one language; admins get their commands after the reader's ones."""
     names = USER_COMMANDS + (ADMIN_COMMANDS if admin else ())
     return [BotCommand(command=name, description=t(lang, f"cmd_{name}")) for name in names]

@@ -11,11 +11,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.models import MARK_END, MARK_START, Article, ArticleSummary, Page, SearchHit
-from bot.telegram.texts import t
+from bot.snippets import ELLIPSIS
+from bot.telegram.texts import Lang, t
 
 MAX_MESSAGE_LEN = 4096
-ELLIPSIS = "…"
-PHOTO = {"ru": "Фото", "en": "Photo"}
 LEAD_LINE = 200  # UTF-16 units of the lead shown per article in /latest
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][»\"”’)])\s+")
 
@@ -41,7 +40,10 @@ def deep_link(bot_username: str, article_id: int) -> str:
 
 
 def clip(text: str, budget: int, render: Callable[[str], str] = escape) -> str:
-    """``render(text)``, cut at a word boundary with "…" so it fits ``budget`` UTF-16 units."""
+    """``render(text)``, cut at a word boundary with "…" so it fits ``budget`` UTF-16 units.
+
+    The one clip helper: list items, cards, channel posts and alerts all cut text this way.
+    """
     text = " ".join(text.split())
     if utf16_len(render(text)) <= budget:
         return render(text)
@@ -128,14 +130,17 @@ def pack(blocks: Sequence[Block], limit: int = MAX_MESSAGE_LEN) -> list[str]:
     return messages
 
 
-def article_messages(article: Article, tz: ZoneInfo, lang: str = "ru") -> list[str]:
-    """The full article (title, date, photo credit, lead, body) as ≤4096-unit HTML messages."""
+def meta_line(article: Article, tz: ZoneInfo, lang: Lang) -> str:
+    """Plain ``21.05.2025 10:37 · Фото: credit`` (the date, and the photo credit if any)."""
     meta = fmt_date(article.published_at, tz)
-    if article.credit:
-        meta += f" · {PHOTO.get(lang, PHOTO['ru'])}: {article.credit}"
+    return f"{meta} · {t(lang, 'photo')}: {article.credit}" if article.credit else meta
+
+
+def article_messages(article: Article, tz: ZoneInfo, lang: Lang = "ru") -> list[str]:
+    """The full article (title, date, photo credit, lead, body) as ≤4096-unit HTML messages."""
     blocks = [
         Block(article.title, "b", ""),
-        Block(meta, "i", "\n"),
+        Block(meta_line(article, tz, lang), "i", "\n"),
         Block(article.lead, "i"),
         *(Block(p) for p in article.body),
     ]
@@ -161,13 +166,17 @@ def snippet_html(snippet: str) -> str:
     return "".join(out)
 
 
+def shorten(text: str, limit: int) -> str:
+    """Plain ``text`` cut to ``limit`` characters with "…" (button labels, admin lines)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
 def button_label(number: int, title: str, limit: int = 60) -> str:
     """Plain text for an "open article" button: ``3. Title…``."""
-    label = f"{number}. {' '.join(title.split())}"
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + ELLIPSIS
+    return shorten(f"{number}. {' '.join(title.split())}", limit)
 
 
-def _page_header(title_html: str, page: Page[object], lang: str) -> str:
+def _page_header(title_html: str, page: Page[object], lang: Lang) -> str:
     if page.pages <= 1:
         return title_html
     return f"{title_html} · {t(lang, 'page', page=page.page, pages=page.pages)}"
@@ -183,27 +192,48 @@ def _fit_items(header: str, items: list[Callable[[int], str]]) -> str:
         budget = budget * 3 // 4
 
 
-def latest_text(page: Page[ArticleSummary], tz: ZoneInfo, lang: str) -> str:
+def _item(
+    n: int,
+    title: str,
+    when: datetime,
+    tz: ZoneInfo,
+    tail: Callable[[int], str],
+    sep: str,
+    reserve: int,
+) -> Callable[[int], str]:
+    """A list item: ``n. title``, the date, then ``sep`` and ``tail(room)`` when room is left.
+
+    ``reserve`` units are held back from the tail's room (the separator and some slack).
+    """
+
+    def render(budget: int) -> str:
+        head = clip(f"{n}. {title}", min(300, budget // 2))
+        date = fmt_date(when, tz)
+        rest = budget - utf16_len(head) - len(date) - reserve
+        extra = tail(rest) if rest > 10 else ""
+        return f"<b>{head}</b>\n<i>{date}</i>" + (f"{sep}{extra}" if extra else "")
+
+    return render
+
+
+def latest_text(page: Page[ArticleSummary], tz: ZoneInfo, lang: Lang) -> str:
     """The /latest page: numbered title, date and the lead's first line for each article."""
     if not page.items:
         return t(lang, "no_articles")
     header = _page_header(f"<b>{t(lang, 'latest_title')}</b>", page, lang)
     first = (page.page - 1) * page.per_page + 1
 
-    def item(n: int, a: ArticleSummary) -> Callable[[int], str]:
-        def render(budget: int) -> str:
-            title = clip(f"{n}. {a.title}", min(300, budget // 2))
-            date = fmt_date(a.published_at, tz)
-            rest = budget - utf16_len(title) - len(date) - 3
-            lead = clip(first_line(a.lead), min(rest, LEAD_LINE)) if rest > 10 else ""
-            return f"<b>{title}</b>\n<i>{date}</i>" + (f" — {lead}" if lead else "")
+    def lead(a: ArticleSummary) -> Callable[[int], str]:
+        return lambda rest: clip(first_line(a.lead), min(rest, LEAD_LINE))
 
-        return render
-
-    return _fit_items(header, [item(first + i, a) for i, a in enumerate(page.items)])
+    items = [
+        _item(first + i, a.title, a.published_at, tz, lead(a), " — ", 3)
+        for i, a in enumerate(page.items)
+    ]
+    return _fit_items(header, items)
 
 
-def search_text(page: Page[SearchHit], query: str, tz: ZoneInfo, lang: str) -> str:
+def search_text(page: Page[SearchHit], query: str, tz: ZoneInfo, lang: Lang) -> str:
     """A page of search results: count, query, then title, date and snippet per hit."""
     if not page.items and page.total == 0:
         return t(lang, "search_none", query=clip(query, 200))
@@ -211,21 +241,18 @@ def search_text(page: Page[SearchHit], query: str, tz: ZoneInfo, lang: str) -> s
     header = _page_header(f"<b>{found}</b>", page, lang)
     first = (page.page - 1) * page.per_page + 1
 
-    def item(n: int, hit: SearchHit) -> Callable[[int], str]:
-        def render(budget: int) -> str:
-            title = clip(f"{n}. {hit.title}", min(300, budget // 2))
-            date = fmt_date(hit.published_at, tz)
-            rest = budget - utf16_len(title) - len(date) - 9
-            snippet = clip(hit.snippet, rest, snippet_html) if rest > 10 else ""
-            return f"<b>{title}</b>\n<i>{date}</i>" + (f"\n{snippet}" if snippet else "")
+    def snippet(hit: SearchHit) -> Callable[[int], str]:
+        return lambda rest: clip(hit.snippet, rest, snippet_html)
 
-        return render
-
-    return _fit_items(header, [item(first + i, h) for i, h in enumerate(page.items)])
+    items = [
+        _item(first + i, h.title, h.published_at, tz, snippet(h), "\n", 9)
+        for i, h in enumerate(page.items)
+    ]
+    return _fit_items(header, items)
 
 
 def article_card(
-    article: ArticleSummary | Article, tz: ZoneInfo, bot_username: str | None, lang: str
+    article: ArticleSummary, tz: ZoneInfo, bot_username: str | None, lang: Lang
 ) -> str:
     """The message an inline result posts: title, date, lead and a deep link back to the bot."""
     head = f"<b>{clip(article.title, 500)}</b>\n<i>{fmt_date(article.published_at, tz)}</i>"

@@ -1,10 +1,11 @@
-"""Middlewares: obey 429 on replies (bounded), and track in-flight updates for a clean shutdown."""
+"""Middlewares: the reader's language, 429 on replies (bounded), in-flight updates for shutdown."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -13,15 +14,43 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.dispatcher.middlewares.user_context import EVENT_FROM_USER_KEY
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject, Update, User
+
+from bot.telegram.texts import lang_of
 
 log = logging.getLogger(__name__)
 
 # True while an update is being handled: requests made then are replies to a user.
 replying: ContextVar[bool] = ContextVar("replying", default=False)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@contextlib.contextmanager
+def reply_context() -> Iterator[None]:
+    """Requests made inside are replies to a reader (ReplyRetry obeys their 429s)."""
+    token = replying.set(True)
+    try:
+        yield
+    finally:
+        replying.reset(token)
+
+
+class ReaderLanguage(BaseMiddleware):
+    """Outer update middleware: puts ``lang`` (the sender's reply language) in the handler data.
+
+    Register it on ``dp.update`` (after aiogram's own user-context middleware has found the
+    sender), so every handler and the error handler take ``lang: Lang`` instead of asking.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get(EVENT_FROM_USER_KEY)
+        data["lang"] = lang_of(user.language_code if user else None)
+        return await handler(event, data)
 
 
 class ReplyRetry(BaseRequestMiddleware):
@@ -67,21 +96,15 @@ class InFlight(BaseMiddleware):
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = event.update_id if isinstance(event, Update) else 0
         self.running.add(update_id)
         self.max_seen = max(self.max_seen, update_id)
         self._idle.clear()
-        token = replying.set(True)
         try:
-            return await handler(event, data)
+            with reply_context():
+                return await handler(event, data)
         finally:
-            replying.reset(token)
             self.running.discard(update_id)
             if not self.running:
                 self._idle.set()

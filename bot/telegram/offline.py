@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
@@ -20,7 +20,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, InlineKeyboardMarkup, Message, User
+from aiogram.types import Chat, InlineKeyboardMarkup, InlineQueryResultUnion, Message, User
 
 BOT_USER = User(id=1000000, is_bot=True, first_name="News bot", username="newsbot_offline")
 OFFLINE_TOKEN = "1000000:offline-console"
@@ -34,17 +34,25 @@ class Output:
     text: str = ""
     markup: InlineKeyboardMarkup | None = None
     message: Message | None = None
-    results: list[Any] = field(default_factory=list)
+    results: list[InlineQueryResultUnion] = field(default_factory=list)
 
 
 class OfflineSession(BaseSession):
-    """Answers Bot API calls like Telegram would and reports each visible effect to ``emit``."""
+    """Answers Bot API calls like Telegram would and records each visible effect (``take``)."""
 
-    def __init__(self, emit: Callable[[Output], None]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.emit = emit
         self.messages: dict[tuple[int, int], Message] = {}
+        self._outputs: list[Output] = []
         self._next_id = 1
+
+    def take(self) -> list[Output]:
+        """What the bot did since the last call, oldest first."""
+        outputs, self._outputs = self._outputs, []
+        return outputs
+
+    def _emit(self, output: Output) -> None:
+        self._outputs.append(output)
 
     async def close(self) -> None:
         """Nothing to close: there is no connection."""
@@ -63,25 +71,29 @@ class OfflineSession(BaseSession):
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
-    ) -> Any:
+    ) -> TelegramType:
+        return cast(TelegramType, self._answer(bot, method))
+
+    def _answer(self, bot: Bot, method: TelegramMethod[TelegramType]) -> object:
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, (EditMessageText, EditMessageReplyMarkup)):
             return self._edit(bot, method)
         if isinstance(method, AnswerCallbackQuery):
             if method.text:
-                self.emit(Output("alert", text=method.text))
+                self._emit(Output("alert", text=method.text))
             return True
         if isinstance(method, AnswerInlineQuery):
-            self.emit(Output("inline", results=list(method.results)))
+            self._emit(Output("inline", results=list(method.results)))
             return True
         if getattr(method, "__returning__", None) is Message:
-            return self._send(bot, method)
+            return self._send(bot, cast(TelegramMethod[Message], method))
         return True  # setMyCommands, deleteWebhook, …: accepted, nothing to show
 
-    def _send(self, bot: Bot, method: Any) -> Message:
+    def _send(self, bot: Bot, method: TelegramMethod[Message]) -> Message:
         text = getattr(method, "text", None) or getattr(method, "caption", None) or ""
-        chat_id = method.chat_id if isinstance(method.chat_id, int) else 0
+        chat = getattr(method, "chat_id", None)
+        chat_id = chat if isinstance(chat, int) else 0
         message = Message(
             message_id=self._next_id,
             date=datetime.now(UTC),
@@ -92,7 +104,7 @@ class OfflineSession(BaseSession):
         ).as_(bot)
         self._next_id += 1
         self.messages[(chat_id, message.message_id)] = message
-        self.emit(Output("send", text=text, markup=message.reply_markup, message=message))
+        self._emit(Output("send", text=text, markup=message.reply_markup, message=message))
         return message
 
     def _edit(self, bot: Bot, method: EditMessageText | EditMessageReplyMarkup) -> Message | bool:
@@ -104,7 +116,7 @@ class OfflineSession(BaseSession):
         message = old.model_copy(update={"text": text, "reply_markup": method.reply_markup})
         message = message.as_(bot)
         self.messages[key] = message
-        self.emit(Output("edit", text=text or "", markup=message.reply_markup, message=message))
+        self._emit(Output("edit", text=text or "", markup=message.reply_markup, message=message))
         return message
 
 

@@ -17,19 +17,21 @@ from bot.models import Article
 from bot.telegram.formatting import (
     MAX_MESSAGE_LEN,
     article_messages,
+    clip,
     deep_link,
-    escape,
-    fmt_date,
+    meta_line,
     utf16_len,
 )
+from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
 
-READ_MORE = "Читать полностью"
+CHANNEL_LANG: Lang = "ru"
+"""Channel posts and subscriber alerts speak the publisher's language."""
+READ_MORE = t(CHANNEL_LANG, "read_more")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALERT_LEAD_BUDGET = 1000
 """UTF-16 units of lead in a subscriber alert: a card, not the article."""
-ELLIPSIS = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,29 +42,9 @@ class Post:
     markup: InlineKeyboardMarkup | None = None
 
 
-def clip_plain(text: str, budget: int) -> str:
-    """Escaped ``text`` cut at a word boundary (with "…") to fit ``budget`` UTF-16 units."""
-    text = " ".join(text.split())
-    if utf16_len(escape(text)) <= budget:
-        return escape(text)
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if utf16_len(escape(text[:mid]) + ELLIPSIS) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    cut = text.rfind(" ", 0, lo + 1)
-    if cut > lo * 3 // 4:
-        lo = cut
-    return escape(text[:lo].rstrip()) + ELLIPSIS
-
-
 def _head(article: Article, tz: ZoneInfo) -> str:
-    meta = fmt_date(article.published_at, tz)
-    if article.credit:
-        meta += f" · Фото: {article.credit}"
-    return f"<b>{clip_plain(article.title, 1000)}</b>\n<i>{clip_plain(meta, 500)}</i>"
+    meta = meta_line(article, tz, CHANNEL_LANG)
+    return f"<b>{clip(article.title, 1000)}</b>\n<i>{clip(meta, 500)}</i>"
 
 
 def _button(bot_username: str | None, article_id: int) -> InlineKeyboardMarkup | None:
@@ -77,12 +59,12 @@ def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
     if not article.lead.strip():
         return head
     budget = min(lead_budget, MAX_MESSAGE_LEN - utf16_len(head) - len("\n\n<i></i>"))
-    return f"{head}\n\n<i>{clip_plain(article.lead, budget)}</i>"
+    return f"{head}\n\n<i>{clip(article.lead, budget)}</i>"
 
 
 def channel_post(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
     """The whole article when it fits one message, else a card with a deep-link button."""
-    messages = article_messages(article, tz)
+    messages = article_messages(article, tz, CHANNEL_LANG)
     if len(messages) == 1:
         return Post(messages[0])
     return Post(_card(article, tz, MAX_MESSAGE_LEN), _button(bot_username, article.id))

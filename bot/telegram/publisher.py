@@ -18,7 +18,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
-from bot.models import Article
+from bot.models import Article, Kind
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
@@ -27,9 +27,9 @@ from bot.services.publishing import (
     SendError,
     TransientError,
 )
-from bot.store.outbox import Kind
 from bot.telegram.formatting import escape
 from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
+from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +78,22 @@ def classify(exc: Exception) -> SendError:
 class AiogramPublisher:
     """Sends channel posts and subscriber alerts through an aiogram Bot."""
 
-    def __init__(
-        self, bot: Bot, *, bot_username: str | None, tz: ZoneInfo, timeout: int = 20
-    ) -> None:
+    def __init__(self, bot: Bot, *, tz: ZoneInfo, timeout: int = 20) -> None:
         self.bot = bot
-        self.bot_username = bot_username
         self.tz = tz
         self.timeout = timeout
 
     async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
         """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+        try:
+            # the deep links name the bot: getMe once (startup already asked; aiogram keeps it)
+            username = (await self.bot.me()).username
+        except Exception as exc:
+            raise classify(exc) from exc
         if kind == "channel":
-            post = channel_post(article, self.tz, self.bot_username)
+            post = channel_post(article, self.tz, username)
         else:
-            post = subscriber_alert(article, self.tz, self.bot_username)
+            post = subscriber_alert(article, self.tz, username)
         try:
             message = await self.bot.send_message(
                 chat_id=chat_ref(chat_id),
@@ -107,11 +109,7 @@ class AiogramPublisher:
 
     async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
         """Tell each admin in private; an admin who never started the bot is only logged."""
-        text = (
-            "⚠️ Публикация в канал приостановлена.\n"
-            f"Причина: {escape(reason)}\n\n"
-            "Очередь сохранена. Исправьте права бота в канале и отправьте /resume."
-        )
+        text = t("ru", "channel_paused", reason=escape(reason))  # staff texts: Russian
         for admin_id in sorted(admin_ids):
             try:
                 await self.bot.send_message(

@@ -1,4 +1,9 @@
-"""Every user-facing string of the bot in Russian (default) and English, kept in one place."""
+"""Every string a reader or admin sees, in Russian (default) and English: the one catalogue.
+
+Templates are Telegram HTML; the values put into them must already be escaped. Reader texts exist
+in both languages (tests/test_texts.py checks it). Texts for admins and for the channel exist in
+Russian only (the publisher's staff and audience read Russian): ``t`` falls back to Russian.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Literal
 
 Lang = Literal["ru", "en"]
 
-TEXTS: dict[str, dict[str, str]] = {
+READER: dict[Lang, dict[str, str]] = {
     "ru": {
         "start": (
             "Здравствуйте! Я новостной бот: читаю статьи издания и ищу по ним.\n\n"
@@ -64,6 +69,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_pause": "Приостановить публикацию в канал",
         "cmd_resume": "Возобновить публикацию в канал",
         "cmd_post": "Опубликовать статью в канал",
+        "photo": "Фото",
+        "error": "Что-то пошло не так. Попробуйте ещё раз чуть позже.",
+        # subscriptions
+        "sub_added_all": (
+            "Готово: буду присылать каждую новую статью.\nМои подписки: /subscriptions"
+        ),
+        "sub_added_q": (
+            "Готово: пришлю новые статьи по запросу «{q}».\nМои подписки: /subscriptions"
+        ),
+        "sub_exists_all": "Вы уже подписаны на все новые статьи. Мои подписки: /subscriptions",
+        "sub_exists_q": "Подписка на «{q}» уже есть. Мои подписки: /subscriptions",
+        "sub_nothing": "В «{q}» нет слов, по которым можно искать. Попробуйте другие слова.",
+        "sub_too_long": "Слишком длинный запрос: не больше {n} символов.",
+        "sub_too_many": "Подписок уже {n} — это максимум. Удалите лишние: /subscriptions",
+        "sub_none": (
+            "Подписок нет.\n/subscribe — все новые статьи\n/subscribe слова — только по словам"
+        ),
+        "sub_list": "<b>Мои подписки</b> (кнопка — удалить):",
+        "sub_all": "все новые статьи",
+        "sub_removed": "Подписка удалена",
+        "sub_gone": "Этой подписки уже нет",
+        "sub_unsub": "Вы отписались от всех подписок ({n}).",
+        "sub_unsub_none": "У вас не было подписок.",
+        "sub_private": "Подписки работают только в личном чате со мной — напишите мне в личку.",
     },
     "en": {
         "start": (
@@ -119,7 +148,82 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_pause": "Pause channel posting",
         "cmd_resume": "Resume channel posting",
         "cmd_post": "Post an article to the channel",
+        "photo": "Photo",
+        "error": "Something went wrong. Please try again a little later.",
+        # subscriptions
+        "sub_added_all": (
+            "Done: I will send you every new article.\nMy subscriptions: /subscriptions"
+        ),
+        "sub_added_q": (
+            "Done: I will send new articles matching “{q}”.\nMy subscriptions: /subscriptions"
+        ),
+        "sub_exists_all": "You already get every new article. My subscriptions: /subscriptions",
+        "sub_exists_q": "You are already subscribed to “{q}”. My subscriptions: /subscriptions",
+        "sub_nothing": "“{q}” has no words to search for. Try other words.",
+        "sub_too_long": "The query is too long: at most {n} characters.",
+        "sub_too_many": (
+            "You already have {n} subscriptions, the maximum. Remove some: /subscriptions"
+        ),
+        "sub_none": (
+            "No subscriptions.\n/subscribe — every new article\n/subscribe words — by words"
+        ),
+        "sub_list": "<b>My subscriptions</b> (tap to remove):",
+        "sub_all": "every new article",
+        "sub_removed": "Subscription removed",
+        "sub_gone": "That subscription no longer exists",
+        "sub_unsub": "You are unsubscribed from everything ({n}).",
+        "sub_unsub_none": "You had no subscriptions.",
+        "sub_private": "Subscriptions work only in a private chat with me — message me directly.",
     },
+}
+
+RUSSIAN_ONLY: dict[str, str] = {
+    # the channel post and subscriber alert button
+    "read_more": "Читать полностью",
+    # admins: refusal, /reload, /stats, /pause, /resume, /post, the pause alert
+    "admin_only": "Эта команда только для администраторов бота.",
+    "reload_done": "<b>Папка статей перечитана</b>",
+    "reload_counts": (
+        "добавлено {added}, обновлено {updated}, без изменений {unchanged}, "
+        "снято {withdrawn}, с ошибками {failed}"
+    ),
+    "reload_queued": "в очередь: в канал {channel}, подписчикам {subscribers}",
+    "reload_broken": "<b>Не удалось разобрать:</b>",
+    "reload_broken_file": "• <code>{name}</code> — {reason}",
+    "reload_failed": "Не удалось перечитать папку: {error}",
+    "stats_title": "<b>Статистика</b>",
+    "stats_articles": "Статей: {n}",
+    "stats_queued": "В очереди: в канал {channel}, подписчикам {subscribers}",
+    "stats_sent": "Отправлено: {sent} · не доставлено: {failed} · отменено: {cancelled}",
+    "stats_subscribers": "Подписчиков: {subscribers} (подписок: {subscriptions})",
+    "stats_channel": "Канал: {channel}",
+    "stats_last_post": "Последний пост в канал: {when}",
+    "stats_never": "ещё не было",
+    "stats_failures": "Последние сбои:",
+    "stats_failure": "• статья {article} → {chat}: {error}",
+    "channel_unset": "не настроен (CHANNEL_ID пуст) — работают только подписки",
+    "channel_stopped": "{channel} — <b>приостановлен</b>: {reason}",
+    "channel_running": "{channel} — публикация идёт",
+    "pause_no_channel": "Канал не настроен (CHANNEL_ID пуст): приостанавливать нечего.",
+    "pause_reason": "приостановлено администратором {who}",
+    "paused": "Публикация в канал приостановлена. Очередь сохранена; /resume — дальше.",
+    "resumed": "Публикация в канал возобновлена.",
+    "not_paused": "Публикация и не была остановлена.",
+    "post_usage": "Использование: <code>/post &lt;номер статьи&gt;</code>",
+    "post_queued": "Статья {id} поставлена в очередь канала.",
+    "post_paused": "Публикация сейчас приостановлена: /resume.",
+    "post_no_channel": "Канал не настроен (CHANNEL_ID пуст).",
+    "post_missing": "Статьи {id} нет.",
+    "channel_paused": (
+        "⚠️ Публикация в канал приостановлена.\n"
+        "Причина: {reason}\n\n"
+        "Очередь сохранена. Исправьте права бота в канале и отправьте /resume."
+    ),
+}
+
+TEXTS: dict[Lang, dict[str, str]] = {
+    "ru": READER["ru"] | RUSSIAN_ONLY,
+    "en": READER["en"],
 }
 
 
@@ -128,7 +232,7 @@ def lang_of(language_code: str | None) -> Lang:
     return "en" if (language_code or "").lower().startswith("en") else "ru"
 
 
-def t(lang: str, key: str, **values: object) -> str:
+def t(lang: Lang, key: str, **values: object) -> str:
     """The text ``key`` in ``lang`` (HTML, safe as is); ``values`` must already be escaped."""
     table = TEXTS.get(lang, TEXTS["ru"])
     template = table.get(key) or TEXTS["ru"][key]

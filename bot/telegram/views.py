@@ -1,4 +1,4 @@
-"""List pages as Telegram sees them (text + keyboard), rendered once per unchanged page.
+"""What readers are shown: list pages (text + keyboard, rendered once per page) and articles.
 
 SearchService hands back the very same Page object while the database is unchanged, so a page
 that many readers ask for (the first page of /latest, a popular query, ◀ ▶ back and forth) is
@@ -25,7 +25,7 @@ from bot.telegram.callbacks import (
     list_keyboard,
     search_page_data,
 )
-from bot.telegram.texts import t
+from bot.telegram.texts import Lang, t
 
 if TYPE_CHECKING:
     from bot.services.search import SearchService
@@ -76,7 +76,7 @@ class Views:
     def _render(
         self,
         key: tuple[object, ...],
-        lang: str,
+        lang: Lang,
         query: str | None,
         result: Page[ArticleSummary] | Page[SearchHit],
         text: Callable[[], str],
@@ -90,7 +90,7 @@ class Views:
         markup = list_keyboard(result, ids, titles, lang, data_for)
         return self._keep(key, result, (text(), markup), query)
 
-    async def latest(self, page: int, n: int, lang: str) -> View:
+    async def latest(self, page: int, n: int, lang: Lang) -> View:
         """Page ``page`` of /latest with ``n`` per page (the service clamps it to the last)."""
         result = await self.search.latest(page=page, per_page=n)
         return self._render(
@@ -102,7 +102,15 @@ class Views:
             lambda p: LatestPage(page=p, n=n).pack(),
         )
 
-    async def search_page(self, query: str, page: int, lang: str) -> View:
+    async def article(self, article_id: int | None, lang: Lang) -> list[str]:
+        """The whole article as ≤ 4096-unit messages, or the "no such article" answer."""
+        article = await self.search.article(article_id) if article_id is not None else None
+        if article is None:
+            shown = fmt.escape(str(article_id)) if article_id is not None else "?"
+            return [t(lang, "article_missing", id=shown)]
+        return fmt.article_messages(article, self.tz, lang)
+
+    async def search_page(self, query: str, page: int, lang: Lang) -> View:
         """One page of results for ``query``, or the "nothing to search for" answer."""
         result = await self.search.search(query, page=page, per_page=SEARCH_PER_PAGE)
         if result is None:

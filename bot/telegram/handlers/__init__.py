@@ -1,33 +1,25 @@
-"""The routers in the order they must be tried: specific first, the catch-all last (Seam 1)."""
+"""The routers in the order they are tried: specific first, the catch-all last."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.telegram.handlers import admin, fallback, inline, news, start, subscriptions
-
-
-def _detached(router: Router) -> Router:
-    """Allow a fresh Dispatcher to include a module-level router again (tests, the console)."""
-    parent = router.parent_router
-    if parent is not None:
-        parent.sub_routers.remove(router)
-        router._parent_router = None
-    return router
+from bot.telegram.handlers import admin, errors, fallback, inline, news, start, subscriptions
 
 
 def routers() -> list[Router]:
-    """news → admin (filtered to admins) → start → subscriptions → inline → fallback.
+    """Fresh routers: news → admin → start → subscriptions → inline → fallback, then errors.
 
     Reading is nine updates in ten, so its router is tried first: its commands and button
     prefixes are its own, so this changes no routing and skips a dozen filter checks per update.
+    Each call builds new routers, so any number of Dispatchers (tests, the console) can hold them.
     """
-    ordered = [
-        news.router,  # /latest, /search, /article and their buttons
-        admin.router,  # admin commands: their filter rejects everyone else cheaply
-        start.router,  # /start, deep links, /help
-        subscriptions.router,  # /subscribe, /subscriptions, /unsubscribe and their buttons
-        inline.router,  # inline queries
-        fallback.router,  # unknown commands, plain text, stickers: must stay last
+    return [
+        news.make_router(),  # /latest, /search, /article and their buttons
+        admin.make_router(),  # admin commands: the router's IsAdmin filter, then refusals
+        start.make_router(),  # /start, deep links, /help
+        subscriptions.make_router(),  # /subscribe, /subscriptions, /unsubscribe and buttons
+        inline.make_router(),  # inline queries
+        fallback.make_router(),  # unknown commands, plain text, stickers: must stay last
+        errors.make_router(),  # the one error handler (error events only)
     ]
-    return [_detached(r) for r in ordered]

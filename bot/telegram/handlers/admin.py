@@ -1,6 +1,6 @@
 """Admin commands (/reload, /stats, /pause, /resume, /post) for ADMIN_IDS; a refusal for others.
 
-``router`` holds two sub-routers: ``admin_only`` with the router-level ``IsAdmin()`` filter, and
+The router holds two sub-routers: ``admin_only`` with the router-level ``IsAdmin()`` filter, and
 ``refusals`` that answers anyone else who sends an admin command, so nothing happens for them.
 """
 
@@ -16,21 +16,15 @@ from aiogram.types import Message
 
 from bot.config import Settings
 from bot.models import IngestReport
+from bot.services.ingest import IngestError
 from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
 from bot.telegram.filters import IsAdmin
-from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, utf16_len
+from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
+from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("reload", "stats", "pause", "resume", "post")
-
-router = Router(name=__name__)
-admin_only = Router(name=f"{__name__}.admin_only")
-admin_only.message.filter(IsAdmin())
-refusals = Router(name=f"{__name__}.refusals")
-router.include_routers(admin_only, refusals)
-
-REFUSAL = "Эта команда только для администраторов бота."
 
 
 def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
@@ -49,119 +43,144 @@ def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
 
 
 def _short(text: str, n: int) -> str:
-    return escape(text if len(text) <= n else text[: n - 1] + "…")
+    return escape(shorten(text, n))
 
 
-def reload_lines(report: IngestReport, queued: Queued) -> list[str]:
+def reload_lines(report: IngestReport, queued: Queued, lang: Lang) -> list[str]:
     """The /reload answer: counts, what was queued, and every file that cannot be parsed now."""
     lines = [
-        "<b>Папка статей перечитана</b>",
-        f"добавлено {report.added}, обновлено {report.updated + report.restored}, "
-        f"без изменений {report.unchanged}, снято {report.withdrawn}, "
-        f"с ошибками {len(report.failed)}",
-        f"в очередь: в канал {queued.channel}, подписчикам {queued.subscribers}",
+        t(lang, "reload_done"),
+        t(
+            lang,
+            "reload_counts",
+            added=report.added,
+            updated=report.updated + report.restored,
+            unchanged=report.unchanged,
+            withdrawn=report.withdrawn,
+            failed=len(report.failed),
+        ),
+        t(lang, "reload_queued", channel=queued.channel, subscribers=queued.subscribers),
     ]
     if report.failed:
-        lines.append("")
-        lines.append("<b>Не удалось разобрать:</b>")
+        lines += ["", t(lang, "reload_broken")]
         lines += [
-            f"• <code>{_short(f.name, 300)}</code> — {_short(f.reason, 500)}"
+            t(lang, "reload_broken_file", name=_short(f.name, 300), reason=_short(f.reason, 500))
             for f in report.failed
         ]
     return lines
 
 
-def _when(ts: float | None, tz: ZoneInfo) -> str:
-    return "ещё не было" if ts is None else fmt_date(datetime.fromtimestamp(ts, UTC), tz)
+def _when(ts: float | None, tz: ZoneInfo, lang: Lang) -> str:
+    return t(lang, "stats_never") if ts is None else fmt_date(datetime.fromtimestamp(ts, UTC), tz)
 
 
-def stats_text(s: PublishingStatus, tz: ZoneInfo) -> str:
-    """The /stats answer."""
+def _channel_state(s: PublishingStatus, lang: Lang) -> str:
     if s.channel is None:
-        channel = "не настроен (CHANNEL_ID пуст) — работают только подписки"
-    elif s.paused:
-        channel = f"{escape(s.channel)} — <b>приостановлен</b>: {escape(s.paused)}"
-    else:
-        channel = f"{escape(s.channel)} — публикация идёт"
+        return t(lang, "channel_unset")
+    if s.paused:
+        return t(lang, "channel_stopped", channel=escape(s.channel), reason=escape(s.paused))
+    return t(lang, "channel_running", channel=escape(s.channel))
+
+
+def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
+    """The /stats answer."""
     o = s.outbox
     lines = [
-        "<b>Статистика</b>",
-        f"Статей: {s.articles}",
-        f"В очереди: в канал {o.queued_channel}, подписчикам {o.queued_subscribers}",
-        f"Отправлено: {o.sent} · не доставлено: {o.failed} · отменено: {o.cancelled}",
-        f"Подписчиков: {s.subscribers} (подписок: {s.subscriptions})",
-        f"Канал: {channel}",
-        f"Последний пост в канал: {_when(o.last_channel_post_at, tz)}",
+        t(lang, "stats_title"),
+        t(lang, "stats_articles", n=s.articles),
+        t(lang, "stats_queued", channel=o.queued_channel, subscribers=o.queued_subscribers),
+        t(lang, "stats_sent", sent=o.sent, failed=o.failed, cancelled=o.cancelled),
+        t(lang, "stats_subscribers", subscribers=s.subscribers, subscriptions=s.subscriptions),
+        t(lang, "stats_channel", channel=_channel_state(s, lang)),
+        t(lang, "stats_last_post", when=_when(o.last_channel_post_at, tz, lang)),
     ]
     if o.recent_failures:
-        lines.append("Последние сбои:")
+        lines.append(t(lang, "stats_failures"))
         lines += [
-            f"• статья {d.article_id} → {escape(d.chat_id)}: {_short(d.last_error or '?', 300)}"
+            t(
+                lang,
+                "stats_failure",
+                article=d.article_id,
+                chat=escape(d.chat_id),
+                error=_short(d.last_error or "?", 300),
+            )
             for d in o.recent_failures
         ]
     return "\n".join(lines)
 
 
-@admin_only.message(Command("reload"))
-async def reload(message: Message, publishing: PublishingService) -> None:
+async def reload(message: Message, publishing: PublishingService, lang: Lang) -> None:
     """Scan now, queue what is new, wake the deliverer, report counts and broken files."""
     try:
         result = await publishing.tick()
-    except Exception as exc:
-        log.exception("/reload failed")
-        await message.answer(f"Не удалось перечитать папку: {escape(str(exc))}")
+    except IngestError as exc:  # the folder is missing or unreadable: the admin can fix that
+        await message.answer(t(lang, "reload_failed", error=escape(str(exc))))
         return
-    for text in chunks(reload_lines(result.report, result.queued)):
+    for text in chunks(reload_lines(result.report, result.queued, lang)):
         await message.answer(text)
 
 
-@admin_only.message(Command("stats"))
-async def stats(message: Message, publishing: PublishingService, settings: Settings) -> None:
+async def stats(
+    message: Message, publishing: PublishingService, settings: Settings, lang: Lang
+) -> None:
     """Articles, queue, deliveries, subscribers, last channel post, paused or not."""
-    await message.answer(stats_text(await publishing.status(), settings.source_tz))
+    await message.answer(stats_text(await publishing.status(), settings.source_tz, lang))
 
 
-@admin_only.message(Command("pause"))
-async def pause(message: Message, publishing: PublishingService) -> None:
+async def pause(message: Message, publishing: PublishingService, lang: Lang) -> None:
     """Pause channel posting (the queue is kept)."""
     if await publishing.channel_chat() is None:
-        await message.answer("Канал не настроен (CHANNEL_ID пуст): приостанавливать нечего.")
+        await message.answer(t(lang, "pause_no_channel"))
         return
     who = message.from_user.id if message.from_user else "?"
-    await publishing.pause(f"приостановлено администратором {who}")
-    await message.answer("Публикация в канал приостановлена. Очередь сохранена; /resume — дальше.")
+    await publishing.pause(t(lang, "pause_reason", who=who))
+    await message.answer(t(lang, "paused"))
 
 
-@admin_only.message(Command("resume"))
-async def resume(message: Message, publishing: PublishingService) -> None:
+async def resume(message: Message, publishing: PublishingService, lang: Lang) -> None:
     """Resume channel posting and send what waited."""
     was_paused = await publishing.resume()
-    await message.answer(
-        "Публикация в канал возобновлена." if was_paused else "Публикация и не была остановлена."
-    )
+    await message.answer(t(lang, "resumed" if was_paused else "not_paused"))
 
 
-@admin_only.message(Command("post"))
-async def post(message: Message, command: CommandObject, publishing: PublishingService) -> None:
+async def post(
+    message: Message, command: CommandObject, publishing: PublishingService, lang: Lang
+) -> None:
     """Queue an article for the channel again on purpose."""
     arg = (command.args or "").strip()
     if not arg.isdigit():
-        await message.answer("Использование: <code>/post &lt;номер статьи&gt;</code>")
+        await message.answer(t(lang, "post_usage"))
         return
     outcome = await publishing.post(int(arg))
-    paused = outcome is PostOutcome.QUEUED and (await publishing.status()).paused
-    await message.answer(
-        {
-            PostOutcome.QUEUED: f"Статья {arg} поставлена в очередь канала."
-            + (" Публикация сейчас приостановлена: /resume." if paused else ""),
-            PostOutcome.NO_CHANNEL: "Канал не настроен (CHANNEL_ID пуст).",
-            PostOutcome.NOT_FOUND: f"Статьи {arg} нет.",
-        }[outcome]
-    )
+    if outcome is PostOutcome.QUEUED:
+        text = t(lang, "post_queued", id=arg)
+        if (await publishing.status()).paused:
+            text += " " + t(lang, "post_paused")
+    elif outcome is PostOutcome.NO_CHANNEL:
+        text = t(lang, "post_no_channel")
+    else:
+        text = t(lang, "post_missing", id=arg)
+    await message.answer(text)
 
 
-@refusals.message(Command(*COMMANDS))
-async def refuse(message: Message) -> None:
+async def refuse(message: Message, lang: Lang) -> None:
     """Anyone not in ADMIN_IDS: a short refusal, nothing else."""
     log.info("refused admin command from %s", message.from_user.id if message.from_user else "?")
-    await message.answer(REFUSAL)
+    await message.answer(t(lang, "admin_only"))
+
+
+def make_router() -> Router:
+    """Admin commands behind the router-level IsAdmin filter, then refusals for everyone else."""
+    admin_only = Router(name=f"{__name__}.admin_only")
+    admin_only.message.filter(IsAdmin())
+    admin_only.callback_query.filter(IsAdmin())
+    admin_only.message.register(reload, Command("reload"))
+    admin_only.message.register(stats, Command("stats"))
+    admin_only.message.register(pause, Command("pause"))
+    admin_only.message.register(resume, Command("resume"))
+    admin_only.message.register(post, Command("post"))
+    refusals = Router(name=f"{__name__}.refusals")
+    refusals.message.register(refuse, Command(*COMMANDS))
+    router = Router(name=__name__)
+    router.include_routers(admin_only, refusals)
+    return router

@@ -9,31 +9,37 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.formatting import clip
-from bot.telegram.handlers.news import user_lang
-from bot.telegram.texts import t
+from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
+
+PRIVATE = F.chat.type == ChatType.PRIVATE
 
 
-@router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
-async def unknown_command(message: Message) -> None:
-    await message.answer(t(user_lang(message.from_user), "unknown_command"))
+async def unknown_command(message: Message, lang: Lang) -> None:
+    await message.answer(t(lang, "unknown_command"))
 
 
-@router.message(F.chat.type == ChatType.PRIVATE, F.text)
-async def plain_text(message: Message) -> None:
+async def plain_text(message: Message, lang: Lang) -> None:
     query = clip(message.text or "", 60)
-    await message.answer(t(user_lang(message.from_user), "plain_text", query=query))
+    await message.answer(t(lang, "plain_text", query=query))
 
 
-@router.message()
 async def ignore(message: Message) -> None:
     """Stickers, photos, group chatter: nothing to say, and nothing to fail on."""
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     """A button from an older version of the bot (or forged data): stop the client's spinner."""
     log.debug("unknown callback data %r", query.data)
     await query.answer()
+
+
+def make_router() -> Router:
+    """Hints in private chats, silence elsewhere, and an answer for every unknown button."""
+    router = Router(name=__name__)
+    router.message.register(unknown_command, PRIVATE, F.text.startswith("/"))
+    router.message.register(plain_text, PRIVATE, F.text)
+    router.message.register(ignore)
+    router.callback_query.register(stale_button)
+    return router

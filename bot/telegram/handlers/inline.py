@@ -14,15 +14,14 @@ from aiogram.types import (
 )
 
 from bot.config import Settings
-from bot.models import Article, ArticleSummary
+from bot.models import ArticleSummary
 from bot.telegram import formatting as fmt
-from bot.telegram.handlers.news import user_lang
+from bot.telegram.texts import Lang
 
 if TYPE_CHECKING:
     from bot.services.search import SearchService
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 INLINE_PAGE = 20  # results per answer (Telegram allows up to 50)
 MAX_PAGE = 500
@@ -37,13 +36,13 @@ def _page_number(offset: str) -> int:
 
 
 def result_for(
-    article: ArticleSummary | Article, settings: Settings, username: str | None, lang: str
+    article: ArticleSummary, settings: Settings, username: str | None, lang: Lang
 ) -> InlineQueryResultArticle:
     """One inline result whose chosen message is the article card with a deep link."""
     return InlineQueryResultArticle(
         id=f"a{article.id}",
         title=" ".join(article.title.split())[:200] or f"#{article.id}",
-        description=fmt.inline_description(article),  # type: ignore[arg-type]
+        description=fmt.inline_description(article),
         input_message_content=InputTextMessageContent(
             message_text=fmt.article_card(article, settings.source_tz, username, lang),
             parse_mode="HTML",
@@ -52,27 +51,24 @@ def result_for(
     )
 
 
-@router.inline_query()
-async def inline_query(
-    query: InlineQuery, bot: Bot, search: SearchService, settings: Settings
-) -> None:
-    lang = user_lang(query.from_user)
-    text = " ".join(query.query.split())
-    page_no = _page_number(query.offset)
-    articles: list[ArticleSummary | Article] = []
-    has_next = False
-    if text:
-        hits = await search.search(text, page=page_no, per_page=INLINE_PAGE)
-        if hits is not None:
-            has_next = hits.has_next
-            for hit in hits.items:
-                article = await search.article(hit.id)
-                if article is not None:
-                    articles.append(article)
-    else:
+async def _cards(
+    search: SearchService, text: str, page_no: int
+) -> tuple[list[ArticleSummary], bool]:
+    """The page's result cards (one query for all of them) and whether another page follows."""
+    if not text:
         latest = await search.latest(page=page_no, per_page=INLINE_PAGE)
-        has_next = latest.has_next
-        articles.extend(latest.items)
+        return list(latest.items), latest.has_next
+    hits = await search.search(text, page=page_no, per_page=INLINE_PAGE)
+    if hits is None:
+        return [], False
+    return await search.summaries([hit.id for hit in hits.items]), hits.has_next
+
+
+async def inline_query(
+    query: InlineQuery, bot: Bot, search: SearchService, settings: Settings, lang: Lang
+) -> None:
+    page_no = _page_number(query.offset)
+    articles, has_next = await _cards(search, " ".join(query.query.split()), page_no)
     username = (await bot.me()).username
     await query.answer(
         [result_for(a, settings, username, lang) for a in articles],
@@ -80,3 +76,10 @@ async def inline_query(
         is_personal=True,
         next_offset=str(page_no + 1) if has_next and articles else "",
     )
+
+
+def make_router() -> Router:
+    """Every inline query, in any chat."""
+    router = Router(name=__name__)
+    router.inline_query.register(inline_query)
+    return router

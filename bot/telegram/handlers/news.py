@@ -6,35 +6,24 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, Message
 
-from bot.config import Settings
 from bot.telegram import formatting as fmt
 from bot.telegram.callbacks import LatestPage, OpenArticle, QueryCache, SearchPage, resolve_query
-from bot.telegram.texts import lang_of, t
+from bot.telegram.texts import Lang, t
 from bot.telegram.views import View, Views
 
-if TYPE_CHECKING:
-    from bot.services.search import SearchService
-
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
 MAX_PAGE = 10_000
 NOT_MODIFIED = "message is not modified"
 MAX_ID = 2**63 - 1
-
-
-def user_lang(user: User | None) -> str:
-    """The reply language for this user (Russian unless their Telegram is in English)."""
-    return lang_of(user.language_code if user else None)
 
 
 def parse_id(text: str | None) -> int | None:
@@ -44,20 +33,10 @@ def parse_id(text: str | None) -> int | None:
 
 
 async def send_article(
-    bot: Bot,
-    chat_id: int,
-    article_id: int | None,
-    search: SearchService,
-    settings: Settings,
-    lang: str,
+    bot: Bot, chat_id: int, article_id: int | None, views: Views, lang: Lang
 ) -> None:
     """Send the whole article as one or more messages, or say that there is no such article."""
-    article = await search.article(article_id) if article_id is not None else None
-    if article is None:
-        shown = fmt.escape(str(article_id)) if article_id is not None else "?"
-        await bot.send_message(chat_id, t(lang, "article_missing", id=shown))
-        return
-    for part in fmt.article_messages(article, settings.source_tz, lang):
+    for part in await views.article(article_id, lang):
         await bot.send_message(chat_id, part)
 
 
@@ -87,9 +66,7 @@ async def edit_view(query: CallbackQuery, view: View) -> None:
             raise outcome
 
 
-@router.message(Command("latest"))
-async def cmd_latest(message: Message, command: CommandObject, views: Views) -> None:
-    lang = user_lang(message.from_user)
+async def cmd_latest(message: Message, command: CommandObject, views: Views, lang: Lang) -> None:
     n = DEFAULT_LATEST
     if command.args and command.args.strip():
         parsed = parse_id(command.args)
@@ -101,16 +78,15 @@ async def cmd_latest(message: Message, command: CommandObject, views: Views) -> 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(LatestPage.filter())
-async def cb_latest(query: CallbackQuery, callback_data: LatestPage, views: Views) -> None:
+async def cb_latest(
+    query: CallbackQuery, callback_data: LatestPage, views: Views, lang: Lang
+) -> None:
     n = min(max(callback_data.n, 1), MAX_LATEST)
     page = min(max(callback_data.page, 1), MAX_PAGE)
-    await edit_view(query, await views.latest(page, n, user_lang(query.from_user)))
+    await edit_view(query, await views.latest(page, n, lang))
 
 
-@router.message(Command("search"))
-async def cmd_search(message: Message, command: CommandObject, views: Views) -> None:
-    lang = user_lang(message.from_user)
+async def cmd_search(message: Message, command: CommandObject, views: Views, lang: Lang) -> None:
     query = " ".join((command.args or "").split())
     if not query:
         await message.answer(t(lang, "search_usage"))
@@ -119,11 +95,13 @@ async def cmd_search(message: Message, command: CommandObject, views: Views) -> 
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(SearchPage.filter())
 async def cb_search(
-    query: CallbackQuery, callback_data: SearchPage, views: Views, queries: QueryCache
+    query: CallbackQuery,
+    callback_data: SearchPage,
+    views: Views,
+    queries: QueryCache,
+    lang: Lang,
 ) -> None:
-    lang = user_lang(query.from_user)
     text = resolve_query(callback_data, queries)
     if text is None:
         await query.answer(t(lang, "search_expired"), show_alert=True)
@@ -132,11 +110,9 @@ async def cb_search(
     await edit_view(query, await views.search_page(text, page, lang))
 
 
-@router.message(Command("article"))
 async def cmd_article(
-    message: Message, command: CommandObject, bot: Bot, search: SearchService, settings: Settings
+    message: Message, command: CommandObject, bot: Bot, views: Views, lang: Lang
 ) -> None:
-    lang = user_lang(message.from_user)
     if not (command.args or "").strip():
         await message.answer(t(lang, "article_usage"))
         return
@@ -145,18 +121,25 @@ async def cmd_article(
         shown = fmt.clip(command.args or "", 40)
         await message.answer(t(lang, "article_missing", id=shown))
         return
-    await send_article(bot, message.chat.id, article_id, search, settings, lang)
+    await send_article(bot, message.chat.id, article_id, views, lang)
 
 
-@router.callback_query(OpenArticle.filter(F.id > 0))
 async def cb_article(
-    query: CallbackQuery,
-    callback_data: OpenArticle,
-    bot: Bot,
-    search: SearchService,
-    settings: Settings,
+    query: CallbackQuery, callback_data: OpenArticle, bot: Bot, views: Views, lang: Lang
 ) -> None:
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
     article_id = callback_data.id if callback_data.id <= MAX_ID else None
-    await send_article(bot, chat_id, article_id, search, settings, user_lang(query.from_user))
+    await send_article(bot, chat_id, article_id, views, lang)
+
+
+def make_router() -> Router:
+    """/latest, /search, /article and their buttons, in any chat."""
+    router = Router(name=__name__)
+    router.message.register(cmd_latest, Command("latest"))
+    router.message.register(cmd_search, Command("search"))
+    router.message.register(cmd_article, Command("article"))
+    router.callback_query.register(cb_latest, LatestPage.filter())
+    router.callback_query.register(cb_search, SearchPage.filter())
+    router.callback_query.register(cb_article, OpenArticle.filter(F.id > 0))
+    return router

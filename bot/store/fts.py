@@ -1,6 +1,7 @@
 """FTS5 queries for search: counts, bm25-ranked pages with a bounded cost, texts for snippets.
 
-Expressions come from bot.query (every term double-quoted); nothing here sees raw user text.
+Expressions come from bot.query (every term double-quoted); nothing here sees raw user text, and
+an expression FTS5 still refuses raises ``QueryRejected``.
 Ranking a match set costs about a microsecond per matching row (bm25 reads each row's positions),
 so a set larger than ``cap`` is ranked in two tiers: its ``cap`` newest rows (by id, i.e. the order
 articles arrived) by bm25, then the older rest newest first. Counting and walking rows in id order
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +25,21 @@ log = logging.getLogger(__name__)
 
 Weights = tuple[float, float, float]
 """bm25 weights of the title, lead and body columns."""
+
+
+class QueryRejected(Exception):
+    """FTS5 refused a MATCH expression (its syntax, or a query too complex to run)."""
+
+
+@contextmanager
+def _rejected() -> Iterator[None]:
+    """Turn FTS5's refusal of an expression into QueryRejected; other errors pass through."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:  # aiosqlite re-raises sqlite3's errors
+        if "fts5" not in str(exc).lower():
+            raise
+        raise QueryRejected(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +55,12 @@ class TextRow:
 
 async def count(conn: aiosqlite.Connection, expr: str) -> int:
     """How many visible articles match the FTS5 expression."""
-    return await scalar(
-        conn, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr", {"expr": expr}
-    )
+    with _rejected():
+        return await scalar(
+            conn,
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr",
+            {"expr": expr},
+        )
 
 
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
@@ -108,52 +129,6 @@ async def _by_id(
     return [(int(r[0]), 0.0) for r in rows]
 
 
-async def capped(
-    conn: aiosqlite.Connection,
-    expr: str,
-    total: int,
-    weights: Weights | None,
-    offset: int,
-    limit: int,
-    cap: int,
-) -> list[tuple[int, float]]:
-    """Rank a set: all of it by bm25 when small, else its ``cap`` newest by bm25, then by id.
-
-    Without ``weights`` (prefix queries, whose bm25 statistics cost a merge of every word with
-    the prefix) the whole set is ordered newest id first.
-    """
-    if limit <= 0 or offset >= total:
-        return []
-    if weights is None:
-        return await _by_id(conn, expr, 2**63 - 1, offset, limit)
-    return await _bm25_then_id(conn, expr, None, total, weights, offset, limit, cap)
-
-
-async def _bm25_then_id(
-    conn: aiosqlite.Connection,
-    expr: str,
-    title: str | None,
-    total: int,
-    weights: Weights,
-    offset: int,
-    limit: int,
-    cap: int,
-) -> list[tuple[int, float]]:
-    """Rows [offset, offset+limit): the ``cap`` newest by bm25 (title matches first when
-    ``title`` is given), then the rest newest id first."""
-    cut, ranked_n = 0, total
-    if total > cap:
-        cut, ranked_n = await _cutoff(conn, expr, cap), cap
-    out: list[tuple[int, float]] = []
-    if offset < ranked_n:
-        n = min(limit, ranked_n - offset)
-        out += await _by_bm25(conn, expr, title, cut, weights, offset, n)
-    if offset + limit > ranked_n and cut:
-        skip = max(0, offset - ranked_n)
-        out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class Titled:
     """A match whose title matched too: what the service needs to re-rank such a small group."""
@@ -168,14 +143,13 @@ async def title_group(conn: aiosqlite.Connection, expr: str, *, limit: int) -> l
 
     No bm25 here: its statistics cost a pass over every term's postings.
     """
-    rows = list(
-        await conn.execute_fetchall(
+    with _rejected():
+        rows = await conn.execute_fetchall(
             "SELECT f.rowid, a.title, a.published_at "
             "FROM articles_fts f JOIN articles a ON a.id = f.rowid "
             "WHERE articles_fts MATCH :expr LIMIT :limit",
             {"expr": expr, "limit": limit},
         )
-    )
     return [Titled(int(r[0]), r[1], float(r[2])) for r in rows]
 
 
@@ -183,23 +157,38 @@ async def ranked(
     conn: aiosqlite.Connection,
     expr: str,
     *,
-    title: str,
     total: int,
-    weights: Weights,
+    weights: Weights | None,
     offset: int,
     limit: int,
     cap: int,
+    title: str | None = None,
 ) -> list[tuple[int, float]]:
-    """Ids and bm25 scores (higher is better) of matches [offset, offset+limit) in rank order.
+    """Ids and scores (higher is better) of matches [offset, offset+limit) in rank order.
 
     ``total`` is ``count(expr)``. Title matches (``title``: the same terms restricted to the
     title column) first, then best bm25, ties newest (published_at) first; past ``cap`` rows
-    only the newest ``cap`` are ranked that way, the rest follow newest id first.
+    only the newest ``cap`` are ranked that way, the rest follow newest id first. Without
+    ``weights`` (prefix queries, whose bm25 statistics cost a merge of every word with the
+    prefix) the whole set is ordered newest id first.
     """
     if limit <= 0 or offset >= total:
         return []
     limit = min(limit, total - offset)
-    return await _bm25_then_id(conn, expr, title, total, weights, offset, limit, cap)
+    with _rejected():
+        if weights is None:
+            return await _by_id(conn, expr, 2**63 - 1, offset, limit)
+        cut, ranked_n = 0, total
+        if total > cap:
+            cut, ranked_n = await _cutoff(conn, expr, cap), cap
+        out: list[tuple[int, float]] = []
+        if offset < ranked_n:
+            n = min(limit, ranked_n - offset)
+            out += await _by_bm25(conn, expr, title, cut, weights, offset, n)
+        if offset + limit > ranked_n and cut:
+            skip = max(0, offset - ranked_n)
+            out += await _by_id(conn, expr, cut, skip, offset + limit - ranked_n - skip)
+        return out
 
 
 _VOCAB = "temp.articles_fts_vocab"
@@ -228,13 +217,12 @@ async def doc_freqs(conn: aiosqlite.Connection, stems: list[str]) -> dict[str, i
 
 async def matches(conn: aiosqlite.Connection, expr: str, article_id: int) -> bool:
     """Does this visible article match the expression (the index holds only visible ones)."""
-    rows = list(
-        await conn.execute_fetchall(
+    with _rejected():
+        rows = await conn.execute_fetchall(
             "SELECT 1 FROM articles_fts WHERE articles_fts MATCH :expr AND rowid = :id",
             {"expr": expr, "id": article_id},
         )
-    )
-    return bool(rows)
+    return bool(list(rows))
 
 
 async def texts(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, TextRow]:
