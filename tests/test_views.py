@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -66,5 +67,36 @@ async def test_a_reused_page_keeps_its_long_query_resolvable(tmp_path: Path) -> 
         assert queries.get(key) is None  # evicted
         assert await views.search_page(query, 1, "ru") is view  # reused…
         assert queries.get(key) == query  # …and its key is back
+    finally:
+        await conn.close()
+
+
+async def test_readers_asking_at_once_share_one_build(tmp_path: Path) -> None:
+    """A burst (a channel post's button) asks for the same pages before any is cached: one
+    search and one rendering serve them all, and one reader's cancelled handler stops no other."""
+    seeds = tmp_path / "seeds"
+    for i in range(7):
+        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
+    conn = await open_db(tmp_path / "v.sqlite3")
+    try:
+        await Ingestor(conn, seeds, TZ).scan()
+        views = Views(SearchService(conn), TZ, QueryCache())
+        statements: list[str] = []
+        await conn.set_trace_callback(statements.append)
+        calls = [views.latest(1, 5, "ru") for _ in range(30)]
+        calls += [views.search_page("учения", 1, "ru") for _ in range(30)]
+        results = await asyncio.gather(*calls)
+        await conn.set_trace_callback(None)
+        latest, found = results[0], results[30]
+        assert all(r is latest for r in results[:30]) and "Учения номер 6" in latest[0]
+        assert all(r is found for r in results[30:]) and "7" in found[0]
+        own = [s for s in statements if not s.startswith("--")]  # FTS5's inner reads
+        assert 0 < len(own) <= 12, own  # one reader's worth of SQL, not thirty
+        first = asyncio.ensure_future(views.latest(2, 3, "ru"))
+        second = asyncio.ensure_future(views.latest(2, 3, "ru"))
+        await asyncio.sleep(0)
+        first.cancel()
+        page_two = await second
+        assert "Учения номер 2" in page_two[0] and first.cancelled()
     finally:
         await conn.close()

@@ -3,13 +3,18 @@
 SearchService hands back the very same Page object while the database is unchanged, so a page
 that many readers ask for (the first page of /latest, a popular query, ◀ ▶ back and forth) is
 formatted and its keyboard built once: rendering was a fifth of the bot's CPU per update in
-bench/dispatch.py.
+bench/dispatch.py. Readers who ask for a page while it is being fetched and rendered wait for
+that one build instead of starting their own: a burst of readers (a channel post's button)
+asks for the same few pages at once, before the first answer is cached, and each of them
+running the search SQL and rendering was two thirds of the bot's CPU in bench/burst.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -30,7 +35,10 @@ from bot.telegram.texts import Lang, t
 if TYPE_CHECKING:
     from bot.services.search import SearchService
 
+log = logging.getLogger(__name__)
+
 View = tuple[str, InlineKeyboardMarkup | None]
+Key = tuple[object, ...]
 SEARCH_PER_PAGE = 5
 MEMO_SIZE = 256
 
@@ -55,10 +63,28 @@ class Views:
         self.tz = tz
         self.queries = queries
         self.size = size
-        self._memo: OrderedDict[tuple[object, ...], tuple[object, View, str | None]]
+        self._memo: OrderedDict[Key, tuple[object, View, str | None]]
         self._memo = OrderedDict()
+        self._building: dict[Key, asyncio.Future[View]] = {}
 
-    def _recall(self, key: tuple[object, ...], page: object) -> View | None:
+    async def _shared(self, key: Key, build: Callable[[], Awaitable[View]]) -> View:
+        """``build()``, run once for all the readers who ask for ``key`` while it runs.
+
+        Each waiter is shielded: a reader's cancelled handler does not cancel the others' page.
+        """
+        task = self._building.get(key)
+        if task is None:
+            task = self._building[key] = asyncio.ensure_future(build())
+            task.add_done_callback(lambda done: self._built(key, done))
+        return await asyncio.shield(task)
+
+    def _built(self, key: Key, task: asyncio.Future[View]) -> None:
+        if self._building.get(key) is task:
+            del self._building[key]
+        if not task.cancelled() and task.exception() is not None:  # the waiters raise it
+            log.debug("building %r failed: %r", key, task.exception())
+
+    def _recall(self, key: Key, page: object) -> View | None:
         entry = self._memo.get(key)
         if entry is None or entry[0] is not page:
             return None
@@ -67,7 +93,7 @@ class Views:
             self.queries.put(entry[2])
         return entry[1]
 
-    def _keep(self, key: tuple[object, ...], page: object, view: View, query: str | None) -> View:
+    def _keep(self, key: Key, page: object, view: View, query: str | None) -> View:
         self._memo[key] = (page, view, query if _keyed(view[1]) else None)
         if len(self._memo) > self.size:
             self._memo.popitem(last=False)
@@ -75,7 +101,7 @@ class Views:
 
     def _render(
         self,
-        key: tuple[object, ...],
+        key: Key,
         lang: Lang,
         query: str | None,
         result: Page[ArticleSummary] | Page[SearchHit],
@@ -92,9 +118,13 @@ class Views:
 
     async def latest(self, page: int, n: int, lang: Lang) -> View:
         """Page ``page`` of /latest with ``n`` per page (the service clamps it to the last)."""
+        key = ("latest", n, page, lang)
+        return await self._shared(key, lambda: self._latest(key, page, n, lang))
+
+    async def _latest(self, key: Key, page: int, n: int, lang: Lang) -> View:
         result = await self.search.latest(page=page, per_page=n)
         return self._render(
-            ("latest", n, page, lang),
+            key,
             lang,
             None,
             result,
@@ -112,11 +142,15 @@ class Views:
 
     async def search_page(self, query: str, page: int, lang: Lang) -> View:
         """One page of results for ``query``, or the "nothing to search for" answer."""
+        key = ("search", query, page, lang)
+        return await self._shared(key, lambda: self._search_page(key, query, page, lang))
+
+    async def _search_page(self, key: Key, query: str, page: int, lang: Lang) -> View:
         result = await self.search.search(query, page=page, per_page=SEARCH_PER_PAGE)
         if result is None:
             return t(lang, "search_nothing"), None
         return self._render(
-            ("search", query, page, lang),
+            key,
             lang,
             query,
             result,
