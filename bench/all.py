@@ -38,6 +38,7 @@ SCRIPTS = (
     ("search_quality", "search_quality.py", 1800),
     ("search_speed", "search_speed.py", 1800),
     ("dispatch", "dispatch.py", 900),
+    ("burst", "burst.py", 900),
     ("fanout", "fanout.py", 900),
     ("runtime", "runtime.py", 1800),
 )

@@ -6,9 +6,12 @@ subscriptions are seeded straight into the bot's database (SQL, set-up only); th
 file lands in SEEDS_DIR and the bot's own scheduler scans, queues and delivers it. Reported:
 delivered/s against the outbox's own pace (Pacing.global_limit, 25/s) and the server's 30/s,
 429s received, losses, duplicates, and requests sent to a chat before its retry_after had passed.
+With `--corrections N` the headline of that article is then corrected and N alerts should be
+edited; that needs issue 11's edit action (see ``correct``), so it is off by default for now.
 
     .venv/bin/python bench/fanout.py            # 3,000 subscribers
     .venv/bin/python bench/fanout.py --quick    # 200 subscribers
+    .venv/bin/python bench/fanout.py --corrections 3000   # once issue 11's edits have landed
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import common
@@ -80,10 +84,60 @@ def outbox_counts(db: Path) -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
-async def run(subscribers: int, limits: Limits) -> dict:
+@dataclass
+class Wave:
+    """What the subscribers' chats received of one method (sends, or edits of those alerts)."""
+
+    per_chat: collections.Counter[int] = field(default_factory=collections.Counter)
+    times: list[float] = field(default_factory=list)
+    http_429: int = 0
+
+    def figures(self, expected: int, since: float) -> dict:
+        times = self.times
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        return {
+            "delivered": len(self.per_chat), "losses": expected - len(self.per_chat),
+            "duplicates": sum(n - 1 for n in self.per_chat.values() if n > 1),
+            "http_429": self.http_429, "rate": (len(times) - 1) / span if span else 0.0,
+            "first_after_s": times[0] - since if times else float("nan"),
+            "total_s": times[-1] - since if times else float("nan"),
+        }  # fmt: skip
+
+
+async def watch(
+    server: FakeTelegram, bot: dispatch.BotProcess, chats: set[int], method: str, limit: float
+) -> Wave:
+    """Count ``method`` requests to ``chats`` until each chat has one (then 3 s more, to see
+    duplicates), the bot exits, or ``limit`` (monotonic) passes."""
+    wave, seen, quiet_until = Wave(), len(server.requests), None
+    while time.monotonic() < limit:
+        records = server.requests
+        for rec in records[seen:]:
+            if rec.chat_id not in chats or rec.method != method:
+                continue
+            if rec.status == 429:
+                wave.http_429 += 1
+            elif rec.ok:
+                wave.per_chat[rec.chat_id] += 1
+                wave.times.append(rec.time)
+        seen = len(records)
+        bot.sample_rss()
+        if len(wave.per_chat) >= len(chats):
+            quiet_until = quiet_until or time.monotonic() + 3
+            if time.monotonic() > quiet_until:
+                break
+        if bot.proc is not None and bot.proc.poll() is not None:
+            print(f"bot exited early:\n{bot.output()[-2000:]}")
+            break
+        await asyncio.sleep(0.05)
+    return wave
+
+
+async def run(subscribers: int, limits: Limits, corrections: int) -> dict:
     seeds, db, new_record = prepare(subscribers)
     chats = set(range(FIRST_CHAT, FIRST_CHAT + subscribers))
     pace = float(Pacing().global_limit) / Pacing().global_window
+    corrected: dict = {}
     async with FakeTelegram(token=dispatch.TOKEN, limits=limits) as server:
         watcher = dispatch.Watcher(server)
         bot = dispatch.real_bot(server, seeds, db, "fanout-bot", POST_INTERVAL="1")
@@ -100,58 +154,56 @@ async def run(subscribers: int, limits: Limits) -> dict:
             (seeds / name).write_text(text, encoding="utf-8")
             print(f"new article written; expecting {subscribers:,} alerts at ≤ {pace:g}/s",
                   flush=True)  # fmt: skip
-            sent: collections.Counter[int] = collections.Counter()
-            times: list[float] = []
-            rate_429 = seen = 0
             limit = landed + subscribers / pace * 2 + 60
-            quiet_until = None
-            while time.monotonic() < limit:
-                records = server.requests
-                for rec in records[seen:]:
-                    if rec.chat_id not in chats or rec.method != "sendMessage":
-                        continue
-                    if rec.status == 429:
-                        rate_429 += 1
-                    elif rec.ok:
-                        sent[rec.chat_id] += 1
-                        times.append(rec.time)
-                seen = len(records)
-                bot.sample_rss()
-                if len(sent) >= subscribers:  # all delivered: watch 3 s more for duplicates
-                    quiet_until = quiet_until or time.monotonic() + 3
-                    if time.monotonic() > quiet_until:
-                        break
-                if bot.proc is not None and bot.proc.poll() is not None:
-                    print(f"bot exited early:\n{bot.output()[-2000:]}")
-                    break
-                await asyncio.sleep(0.05)
+            sent = await watch(server, bot, chats, "sendMessage", limit)
+            if corrections:
+                corrected = await correct(server, bot, seeds / name, new_record, when,
+                                          set(sorted(chats)[:corrections]), pace)  # fmt: skip
             violations = len(server.retry_violations)
         finally:
             code, _ = await bot.stop()
-    outbox = outbox_counts(db)
-    delivered = len(sent)
-    duplicates = sum(n - 1 for n in sent.values() if n > 1)
-    span = times[-1] - times[0] if len(times) > 1 else 0.0
-    rate = (len(times) - 1) / span if span else 0.0
-    first_after = times[0] - landed if times else float("nan")
-    total_s = times[-1] - landed if times else float("nan")
     return {
-        "subscribers": subscribers, "delivered": delivered, "losses": subscribers - delivered,
-        "duplicates": duplicates, "http_429": rate_429, "early_retries": violations,
-        "rate": rate, "pace": pace, "first_after_s": first_after, "total_s": total_s,
-        "outbox": outbox, "exit_code": code, "peak_rss_mb": bot.peak_kib / 1024,
+        "subscribers": subscribers, **sent.figures(subscribers, landed),
+        "early_retries": violations, "pace": pace, "outbox": outbox_counts(db),
+        "exit_code": code, "peak_rss_mb": bot.peak_kib / 1024, "corrections": corrected,
     }  # fmt: skip
+
+
+async def correct(
+    server: FakeTelegram, bot: dispatch.BotProcess, path: Path, record: dict, when: object,
+    chats: set[int], pace: float,
+) -> dict:  # fmt: skip
+    """The publisher fixes the headline of the article just delivered: every alert is edited.
+
+    TODO(issue 11): the bot does not edit delivered alerts yet; issue 11 ("Corrections follow
+    the article") adds the outbox's edit action. Once it has landed: check that a rewritten seed
+    file (same name, new title) is how a correction arrives, set SETTLE_SECONDS for the bot in
+    this script if the settle delay should not count, make `--corrections` default to 3,000 and
+    make all.py's row a target (≥ 0.95× pace, 0 losses, duplicates and early retries). Until
+    then a run with `--corrections N` reports every alert as lost.
+    """
+    title = f"{record['title']} (исправлено)"
+    path.write_text(common.seed_text(title, record["text"], when), encoding="utf-8")
+    fixed = time.monotonic()
+    print(f"headline corrected; expecting {len(chats):,} alerts edited", flush=True)
+    edits = await watch(server, bot, chats, "editMessageText", fixed + len(chats) / pace * 2 + 60)
+    return {"subscribers": len(chats), **edits.figures(len(chats), fixed)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--subscribers", type=int, default=3000)
     ap.add_argument("--quick", action="store_true", help="200 subscribers")
+    ap.add_argument(
+        "--corrections", type=int, default=0,
+        help="then correct the headline and count that many alerts edited (0: not yet; issue 11)",
+    )  # fmt: skip
     args = ap.parse_args()
     n = 200 if args.quick else args.subscribers
+    fixes = min(args.corrections, n)
     limits = Limits(per_chat_rate=1.0, per_chat_burst=1, global_rate=SERVER_RATE, global_burst=30)
     print(f"fanout: {n:,} subscribers, server limits {SERVER_RATE:g}/s overall, 1/s per chat")
-    r = asyncio.run(run(n, limits))
+    r = asyncio.run(run(n, limits, fixes))
     of_pace, of_server = r["rate"] / r["pace"], r["rate"] / SERVER_RATE
     clean = r["losses"] == 0 and r["duplicates"] == 0 and r["early_retries"] == 0
     ok = of_pace >= 0.95 and clean
@@ -166,6 +218,22 @@ def main() -> int:
         f"bot peak RSS {r['peak_rss_mb']:.0f} MB"
     )
     print(f"target ≥ 0.95× pace and 0/0/0: {'PASS' if ok else 'FAIL'}")
+    c = r["corrections"]
+    if c:
+        print(f"corrections: {c['delivered']:,}/{c['subscribers']:,} alerts edited at "
+              f"{c['rate']:.1f}/s ({c['rate'] / r['pace']:.2f}× pace); losses {c['losses']}, "
+              f"duplicates {c['duplicates']}, 429s {c['http_429']}")  # fmt: skip
+    fixed_row = (
+        {"figure": f"fan-out with corrections: {c['subscribers']:,} alerts edited",
+         "value": f"{c['rate']:.1f} edited/s; losses {c['losses']}, duplicates "
+                  f"{c['duplicates']}", "floor": f"{r['pace']:g}/s", "floor_name": "outbox pace",
+         "ratio": round(c["rate"] / r["pace"], 2), "target": "", "pass": None,
+         "note": "no target until issue 11's edits land"}
+        if c else
+        {"figure": "fan-out with corrections (3,000 subscribers' alerts edited)",
+         "value": "not measured", "target": "", "pass": None,
+         "note": "needs the outbox's edit action (issue 11); then `fanout.py --corrections 3000`"}
+    )  # fmt: skip
     common.emit({
         "bench": "fanout", **{k: (round(v, 3) if isinstance(v, float) else v)
                               for k, v in r.items()},
@@ -178,6 +246,7 @@ def main() -> int:
             {"figure": "fan-out 429s / losses / duplicates / sends before retry_after",
              "value": f"{r['http_429']} / {r['losses']} / {r['duplicates']} / "
                       f"{r['early_retries']}", "target": "— / 0 / 0 / 0", "pass": clean},
+            fixed_row,
         ],
     })  # fmt: skip
     return 0

@@ -4,9 +4,10 @@ Startup: wall time from spawning `python -m bot run` to the fake Bot API server 
 getUpdates, with 50,000 articles already ingested. Memory: peak RSS (VmHWM from /proc) of the
 same process after a light load of /latest, /search and button presses from a few readers; the
 start-up scan of the unchanged seeds folder (the scheduler's first tick, run beside polling)
-happens within that window. Each
-figure is the median of --runs starts; the floor for startup is the echo bot's time to its first
-getUpdates against the same server.
+happens within that window. Startup is the median of --runs starts, peak RSS the largest. Both
+are stated against the floor, aiogram's ten-line echo bot started the same way against the same
+server in the same run (importing aiogram alone takes most of both on a small machine): the bot
+may add at most STARTUP_MARGIN seconds and RSS_MARGIN_MB megabytes to it.
 
     .venv/bin/python bench/runtime.py            # 50,000 articles, 3 starts
     .venv/bin/python bench/runtime.py --quick    # 1,000 articles, 1 start
@@ -29,8 +30,10 @@ import ingest
 from tests.fake_telegram import FakeTelegram, Limits
 
 WORK = common.WORK
-STARTUP_TARGET = 2.0
-RSS_TARGET_MB = 120.0
+STARTUP_MARGIN = 0.5
+"""Seconds the bot may take to its first getUpdates beyond the echo bot's."""
+RSS_MARGIN_MB = 30.0
+"""Megabytes of peak RSS the bot may use beyond the echo bot's."""
 
 
 async def one_start(
@@ -116,27 +119,34 @@ def main() -> int:
               f"(now {rss_now:.0f} MB); SIGTERM → exit {code} in {exit_s:.2f} s "
               f"[{time.monotonic() - t0:.0f} s]", flush=True)  # fmt: skip
     startup, peak = statistics.median(starts), max(peaks)
-    ok_start, ok_rss = startup <= STARTUP_TARGET, peak <= RSS_TARGET_MB
+    over_start, over_rss = startup - echo_start, peak - echo_peak
+    ok_start, ok_rss = over_start <= STARTUP_MARGIN, over_rss <= RSS_MARGIN_MB
     clean = all(code in (0, -signal.SIGTERM) and s <= 10 for code, s in exits)
-    print(f"startup median {startup:.2f} s (target ≤ {STARTUP_TARGET:g} s): "
-          f"{'PASS' if ok_start else 'FAIL'}; peak RSS {peak:.0f} MB "
-          f"(target ≤ {RSS_TARGET_MB:g} MB): {'PASS' if ok_rss else 'FAIL'}")  # fmt: skip
+    print(f"startup median {startup:.2f} s, {over_start:+.2f} s against the echo bot's "
+          f"{echo_start:.2f} s (target ≤ +{STARTUP_MARGIN:g} s): "
+          f"{'PASS' if ok_start else 'FAIL'}; "
+          f"peak RSS {peak:.0f} MB, {over_rss:+.0f} MB against the echo bot's {echo_peak:.0f} MB "
+          f"(target ≤ +{RSS_MARGIN_MB:g} MB): {'PASS' if ok_rss else 'FAIL'}")  # fmt: skip
     n = f"{args.articles:,} articles"
     common.emit({
         "bench": "runtime", "articles": args.articles, "runs": args.runs,
         "startup_s": round(startup, 3), "startup_runs": [round(s, 3) for s in starts],
-        "echo_startup_s": round(echo_start, 3), "first_start_s": round(first, 3),
+        "echo_startup_s": round(echo_start, 3),
+        "echo_startup_runs": [round(s, 3) for s in echo_starts],
+        "first_start_s": round(first, 3), "startup_over_echo_s": round(over_start, 3),
         "peak_rss_mb": round(peak, 1), "echo_peak_rss_mb": round(echo_peak, 1),
-        "clean_exit": clean, "pass": {"startup": ok_start, "rss": ok_rss},
+        "rss_over_echo_mb": round(over_rss, 1), "clean_exit": clean,
+        "pass": {"startup": ok_start, "rss": ok_rss},
         "rows": [
-            {"figure": f"startup to first getUpdates, {n}", "value": f"{startup:.2f} s",
+            {"figure": f"startup to first getUpdates, {n}",
+             "value": f"{startup:.2f} s ({over_start:+.2f} s)",
              "floor": f"{echo_start:.2f} s", "floor_name": "aiogram echo bot",
-             "ratio": round(startup / echo_start, 1) if echo_start else None,
-             "target": f"≤ {STARTUP_TARGET:g} s", "pass": ok_start},
+             "ratio": round(startup / echo_start, 2) if echo_start else None,
+             "target": f"≤ echo + {STARTUP_MARGIN:g} s", "pass": ok_start},
             {"figure": f"peak RSS of the running bot, {n}, {args.load} updates",
-             "value": f"{peak:.0f} MB", "floor": f"{echo_peak:.0f} MB",
+             "value": f"{peak:.0f} MB ({over_rss:+.0f} MB)", "floor": f"{echo_peak:.0f} MB",
              "ratio": round(peak / echo_peak, 2) if echo_peak else None,
-             "floor_name": "aiogram echo bot", "target": f"≤ {RSS_TARGET_MB:g} MB",
+             "floor_name": "aiogram echo bot", "target": f"≤ echo + {RSS_MARGIN_MB:g} MB",
              "pass": ok_rss},
         ],
     })  # fmt: skip
