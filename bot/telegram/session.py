@@ -61,7 +61,9 @@ class JsonSession(AiohttpSession):
         """The request body, and the files it refers to (a non-empty dict means "use a form")."""
         files: dict[str, InputFile] = {}
         payload = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # Unset optional fields are None at every level (a keyboard button has a dozen): leaving
+        # them out of the dump spares prepare_value walking them; it drops None values anyway.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None:
                 payload[key] = prepared
