@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiosqlite
+
 from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
 from bot.store.db import open_db
@@ -16,6 +18,17 @@ from tests.helpers import write_seed
 TZ = ZoneInfo("Europe/Moscow")
 
 
+async def _seven_articles(tmp_path: Path) -> tuple[aiosqlite.Connection, Ingestor, Path]:
+    """A database ingested from seven small seed files: (connection, ingestor, seeds folder)."""
+    seeds = tmp_path / "seeds"
+    for i in range(7):
+        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
+    conn = await open_db(tmp_path / "v.sqlite3")
+    ingestor = Ingestor(conn, seeds, TZ)
+    await ingestor.scan()
+    return conn, ingestor, seeds
+
+
 def _pager(view: tuple[str, object]) -> list[str]:
     markup = view[1]
     rows = markup.inline_keyboard if markup is not None else []  # type: ignore[attr-defined]
@@ -23,13 +36,8 @@ def _pager(view: tuple[str, object]) -> list[str]:
 
 
 async def test_pages_are_rendered_once_until_the_database_changes(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    for i in range(7):
-        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
-    conn = await open_db(tmp_path / "v.sqlite3")
+    conn, ingestor, seeds = await _seven_articles(tmp_path)
     try:
-        ingestor = Ingestor(conn, seeds, TZ)
-        await ingestor.scan()
         views = Views(SearchService(conn), TZ, QueryCache())
         first = await views.latest(1, 5, "ru")
         assert await views.latest(1, 5, "ru") is first
@@ -49,12 +57,8 @@ async def test_pages_are_rendered_once_until_the_database_changes(tmp_path: Path
 async def test_a_reused_page_keeps_its_long_query_resolvable(tmp_path: Path) -> None:
     """A query too long for callback_data rides as a QueryCache key; reusing the rendering must
     refresh that key, or ▶ would answer "search expired" once other queries evicted it."""
-    seeds = tmp_path / "seeds"
-    for i in range(7):
-        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
-    conn = await open_db(tmp_path / "v.sqlite3")
+    conn, _, _ = await _seven_articles(tmp_path)
     try:
-        await Ingestor(conn, seeds, TZ).scan()
         queries = QueryCache(maxsize=2)
         views = Views(SearchService(conn), TZ, queries)
         query = "учения -" + "несуществующееслово" * 4
@@ -74,12 +78,8 @@ async def test_a_reused_page_keeps_its_long_query_resolvable(tmp_path: Path) -> 
 async def test_readers_asking_at_once_share_one_build(tmp_path: Path) -> None:
     """A burst (a channel post's button) asks for the same pages before any is cached: one
     search and one rendering serve them all, and one reader's cancelled handler stops no other."""
-    seeds = tmp_path / "seeds"
-    for i in range(7):
-        write_seed(seeds, f"{i}.txt", f"Учения номер {i}", [f"Прошли учения {i}."])
-    conn = await open_db(tmp_path / "v.sqlite3")
+    conn, _, _ = await _seven_articles(tmp_path)
     try:
-        await Ingestor(conn, seeds, TZ).scan()
         views = Views(SearchService(conn), TZ, QueryCache())
         statements: list[str] = []
         await conn.set_trace_callback(statements.append)
