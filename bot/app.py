@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -20,8 +21,9 @@ from bot.services.scheduler import Deliverer, Pacing, Scheduler
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
 from bot.store.db import open_db
-from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
-from bot.telegram.publisher import AiogramPublisher
+
+if TYPE_CHECKING:  # imported when an App is built: `python -m bot ingest` never loads aiogram
+    from bot.telegram import Bot, Dispatcher, Session
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,11 @@ async def build_app(
 def _build_telegram(
     core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
 ) -> App:
+    # Here, not at the top: importing aiogram takes seconds and ~165 MB (its pydantic models),
+    # which the commands that need only the Core (ingest, search) should not pay.
+    from bot.telegram import build_dispatcher, make_bot
+    from bot.telegram.publisher import AiogramPublisher
+
     settings, conn = core.settings, core.conn
     subscriptions = SubscriptionService(conn, core.search)
     bot = make_bot(settings.bot_token.reveal() if token is None else token, session)

@@ -45,6 +45,20 @@ def test_ingest_reports_then_unchanged(tmp_path: Path) -> None:
     assert "added      0" in second.stdout
 
 
+def test_ingest_and_search_do_not_load_aiogram(tmp_path: Path) -> None:
+    """Importing aiogram costs seconds and ~165 MB: the commands without Telegram skip it."""
+    seeds = copy_seeds(tmp_path / "seeds")
+    db = tmp_path / "bot.sqlite3"
+    for args in (("ingest", "--seeds", str(seeds), "--db", str(db)),
+                 ("search", "партнёр", "--db", str(db))):  # fmt: skip
+        done = run_bot(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert done.returncode == 0, done.stderr
+        modules = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()]
+        assert "bot.store.db" in modules  # the import log is there…
+        assert not [m for m in modules if m.startswith("aiogram")], args  # …without aiogram
+    assert "партнер" in done.stdout.lower()
+
+
 def test_ingest_uses_env_settings_and_names_failed_files(tmp_path: Path) -> None:
     seeds = copy_seeds(tmp_path / "seeds")
     (seeds / "broken.txt").write_bytes(b"")
