@@ -1,8 +1,9 @@
 """Pure: the channel post and the subscriber alert for one article (HTML + optional URL button).
 
-The channel gets the whole article when it fits one message; otherwise the title, date, credit,
-lead and a «Читать полностью» button that deep-links to the article in the bot. Promo lines and
-page junk never appear (the parser keeps them out of title, lead and body).
+The channel gets the whole article, rendered by the post template (POST_TEMPLATE, or the shipped
+default), when it fits one message; otherwise the title, date, credit, lead and a «Читать
+полностью» button that deep-links to the article in the bot. Promo lines and page junk never
+appear (the parser keeps them out of title, lead and body).
 """
 
 from __future__ import annotations
@@ -14,14 +15,8 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.models import Article
-from bot.telegram.formatting import (
-    MAX_MESSAGE_LEN,
-    article_messages,
-    clip,
-    deep_link,
-    meta_line,
-    utf16_len,
-)
+from bot.telegram.formatting import MAX_MESSAGE_LEN, clip, deep_link, meta_line, utf16_len
+from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
@@ -62,11 +57,24 @@ def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
     return f"{head}\n\n<i>{clip(article.lead, budget)}</i>"
 
 
-def channel_post(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
-    """The whole article when it fits one message, else a card with a deep-link button."""
-    messages = article_messages(article, tz, CHANNEL_LANG)
-    if len(messages) == 1:
-        return Post(messages[0])
+def channel_post(
+    article: Article,
+    tz: ZoneInfo,
+    bot_username: str | None,
+    renderer: PostRenderer | None = None,
+) -> Post:
+    """The template's rendering when it fits one message, else a card with a deep-link button.
+
+    A template that fails on this article (checked at start, so rare) is logged and the card
+    goes out instead: the post is never lost to a template.
+    """
+    try:
+        text = (renderer or default_renderer()).whole_post(article, tz, bot_username)
+    except TemplateProblem as exc:
+        log.error("post template failed for article %d, sending the card: %s", article.id, exc)
+        text = None
+    if text is not None:
+        return Post(text)
     return Post(_card(article, tz, MAX_MESSAGE_LEN), _button(bot_username, article.id))
 
 
