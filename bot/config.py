@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from bot.models import Target
+from bot.quiet import QUIET_MODES, QuietHours, QuietMode, parse_quiet_hours
+from bot.targets import TargetsError, default_targets, load_targets
+
 DEFAULT_API_URL = "https://api.telegram.org"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -50,6 +54,13 @@ class Settings:
     post_backlog: int = 5
     source_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     log_level: str = "INFO"
+    post_template: Path | None = None
+    """POST_TEMPLATE: checked (rendered for a sample article) when the App is built."""
+    targets_file: Path | None = None
+    targets: tuple[Target, ...] = ()
+    """From TARGETS_FILE, else CHANNEL_ID as the one target (empty without either)."""
+    quiet_hours: QuietHours | None = None
+    quiet_mode: QuietMode = "silent"
 
     @property
     def has_token(self) -> bool:
@@ -62,17 +73,25 @@ class Settings:
             if dotenv:
                 load_dotenv(Path.cwd() / ".env", override=False)
             env = os.environ
+        channel_id = _channel(_get(env, "CHANNEL_ID"))
+        source_tz = _zone(_get(env, "SOURCE_TZ", "Europe/Moscow"))
+        targets_file = _path(_get(env, "TARGETS_FILE"))
         return cls(
             bot_token=Secret(_get(env, "BOT_TOKEN")),
             telegram_api_url=_api_url(_get(env, "TELEGRAM_API_URL", DEFAULT_API_URL)),
-            channel_id=_channel(_get(env, "CHANNEL_ID")),
+            channel_id=channel_id,
             admin_ids=_admin_ids(_get(env, "ADMIN_IDS")),
             seeds_dir=Path(_get(env, "SEEDS_DIR", "seeds") or "seeds"),
             db_path=Path(_get(env, "DB_PATH", "data/bot.sqlite3") or "data/bot.sqlite3"),
             post_interval=_number(env, "POST_INTERVAL", 60.0, minimum=1.0),
             post_backlog=int(_number(env, "POST_BACKLOG", 5, minimum=0, integer=True)),
-            source_tz=_zone(_get(env, "SOURCE_TZ", "Europe/Moscow")),
+            source_tz=source_tz,
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
+            post_template=_path(_get(env, "POST_TEMPLATE")),
+            targets_file=targets_file,
+            targets=_targets(targets_file, channel_id),
+            quiet_hours=_quiet_hours(_get(env, "QUIET_HOURS"), source_tz),
+            quiet_mode=_quiet_mode(_get(env, "QUIET_MODE", "silent")),
         )
 
     def with_paths(self, seeds_dir: Path | None = None, db_path: Path | None = None) -> Settings:
@@ -150,6 +169,34 @@ def _zone(value: str) -> ZoneInfo:
         raise ConfigError(
             f"SOURCE_TZ must be an IANA time zone such as Europe/Moscow, got {value!r}"
         ) from None
+
+
+def _path(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
+def _targets(path: Path | None, channel_id: str | None) -> tuple[Target, ...]:
+    if path is None:
+        return default_targets(channel_id)
+    try:
+        return load_targets(path)
+    except TargetsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _quiet_hours(value: str, tz: ZoneInfo) -> QuietHours | None:
+    try:
+        return parse_quiet_hours(value, tz)
+    except ValueError as exc:
+        raise ConfigError(f"QUIET_HOURS: {exc}") from None
+
+
+def _quiet_mode(value: str) -> QuietMode:
+    mode = value.lower()
+    for known in QUIET_MODES:
+        if mode == known:
+            return known
+    raise ConfigError(f"QUIET_MODE must be one of {', '.join(QUIET_MODES)}, got {value!r}")
 
 
 def _log_level(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
@@ -131,3 +132,26 @@ class Subscription:
     chat_id: int
     query: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One chat (and forum topic) that gets channel posts: TARGETS_FILE, or CHANNEL_ID alone.
+
+    ``chat`` is '@name' or a numeric id as text (as CHANNEL_ID); ``keywords`` empty means every
+    article, else an article matching any of them (the stemmed matching of subscriptions).
+    """
+
+    chat: str
+    topic: int | None = None
+    keywords: tuple[str, ...] = ()
+    silent: bool = False
+    template: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        """What makes two targets the same: the chat (a '@name' in any case) and the topic."""
+        return (self.chat.lower(), self.topic)
+
+    def __str__(self) -> str:
+        return self.chat if self.topic is None else f"{self.chat} topic {self.topic}"
