@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_console(settings))
         return asyncio.run(run_bot(settings, console_if_no_token=args.console_if_no_token))
+    except ConfigError as exc:  # a config file checked while building (POST_TEMPLATE)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -9,11 +9,13 @@ theirs; nothing here starts a loop except the scheduler, on the Dispatcher's sta
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing, Scheduler
@@ -22,6 +24,7 @@ from bot.services.subscriptions import SubscriptionService
 from bot.store.db import open_db
 from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
 from bot.telegram.publisher import AiogramPublisher
+from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
 
 log = logging.getLogger(__name__)
 
@@ -79,31 +82,87 @@ async def build_app(
     token: str | None = None,
     scheduler: bool = True,
     pacing: Pacing | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
     (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
-    Raises StoreError when the database cannot be opened.
+    ``clock`` is the wall clock the quiet hours are read on (tests stand at any hour).
+    Raises ConfigError for a post template that cannot be used, StoreError when the database
+    cannot be opened.
     """
+    renderer = _post_renderer(settings)
+    _warn_unwired(settings)
     core = await build_core(settings)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing)
+        return _build_telegram(core, session, token, scheduler, pacing, renderer, clock)
     except BaseException:
         await core.close()
         raise
 
 
+def _post_renderer(settings: Settings) -> PostRenderer:
+    """POST_TEMPLATE checked on a sample article (the default without it); the targets'
+    templates are checked the same way."""
+    renderer = default_renderer()
+    if settings.post_template is not None:
+        try:
+            renderer = PostRenderer.from_file(settings.post_template, settings.source_tz)
+        except TemplateProblem as exc:
+            raise ConfigError(f"POST_TEMPLATE {exc}") from None
+    for i, target in enumerate(settings.targets, start=1):
+        if target.template is None:
+            continue
+        try:
+            PostRenderer.from_file(target.template, settings.source_tz)
+        except TemplateProblem as exc:
+            raise ConfigError(
+                f"TARGETS_FILE {settings.targets_file}: target {i} (chat {target.chat}): "
+                f"template {exc}"
+            ) from None
+    return renderer
+
+
+def _warn_unwired(settings: Settings) -> None:
+    """Say at start which editor settings are checked but not acted on yet."""
+    if settings.targets_file is not None:
+        log.warning(
+            "TARGETS_FILE %s: %d target(s) checked; posting to several targets is not wired "
+            "yet, channel posts still go to CHANNEL_ID (%s)",
+            settings.targets_file,
+            len(settings.targets),
+            settings.channel_id or "not configured",
+        )
+    if settings.quiet_hours is not None and settings.quiet_mode == "hold":
+        log.warning(
+            "QUIET_MODE=hold is not wired yet: in the quiet hours (%s) posts go out silently",
+            settings.quiet_hours,
+        )
+
+
 def _build_telegram(
-    core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
+    core: Core,
+    session: Session,
+    token: str | None,
+    scheduler: bool,
+    pacing: Pacing | None,
+    renderer: PostRenderer,
+    clock: Callable[[], float],
 ) -> App:
     settings, conn = core.settings, core.conn
     subscriptions = SubscriptionService(conn, core.search)
     bot = make_bot(settings.bot_token.reveal() if token is None else token, session)
     deliverer = None
     if scheduler:
-        publisher = AiogramPublisher(bot, tz=settings.source_tz)
+        publisher = AiogramPublisher(
+            bot,
+            tz=settings.source_tz,
+            renderer=renderer,
+            quiet=settings.quiet_hours,
+            clock=clock,
+        )
         deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
     publishing = PublishingService(
         conn,
@@ -117,7 +176,11 @@ def _build_telegram(
     if deliverer is not None:
         schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
     dp = build_dispatcher(
-        settings, search=core.search, subscriptions=subscriptions, publishing=publishing
+        settings,
+        search=core.search,
+        subscriptions=subscriptions,
+        publishing=publishing,
+        renderer=renderer,
     )
     if schedule is not None:
         _hook_scheduler(schedule, dp, bot, settings)

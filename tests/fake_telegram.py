@@ -21,8 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from tests import fake_telegram_validate as v
-from tests.fake_telegram_chats import ChatsMixin
 from tests.fake_telegram_faults import FaultsMixin
+from tests.fake_telegram_forums import ForumsMixin
 from tests.fake_telegram_limits import Clock, Limits, RateLimiter, RealClock, VirtualClock
 from tests.fake_telegram_methods import METHODS
 from tests.fake_telegram_model import (
@@ -72,7 +72,7 @@ CHAT_SCOPED = frozenset(
 )
 
 
-class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
+class FakeTelegram(ForumsMixin, FaultsMixin, PushMixin, RecordsMixin):
     """The server: `async with FakeTelegram(...) as server`, or await start() / stop()."""
 
     def __init__(
@@ -253,6 +253,7 @@ class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
             extra=extra,
             sender=dict(self.bot_user),
             seq=call.seq,
+            silent=call.flag("disable_notification"),
         )
         chat.next_message_id += 1
         self.messages[(chat.id, msg.message_id)] = msg

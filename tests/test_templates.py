@@ -118,10 +118,10 @@ def test_a_custom_template_gets_every_field_escaped() -> None:
     article = replace(sample_article(MSK), id=42)
     out = renderer.render(article, MSK, "newsbot")
     assert out.startswith(
-        "<b>Пример &lt;заголовка&gt; &amp; \"кавычки\" 'апостроф'</b> [#42]\n"
-        "<i>Автор &lt;фото&gt; &amp; агентство</i>\n"
+        '<b>Sample &lt;title&gt; &amp; "double" \'single\' quotes</b> [#42]\n'
+        "<i>Author &lt;photo&gt; &amp; agency</i>\n"
     )
-    assert "1. Первый абзац: 1 &lt; 2 &amp; 3 &gt; 2.\n2. Второй абзац" in out
+    assert "1. First paragraph: 1 &lt; 2 &amp; 3 &gt; 2.\n2. Second paragraph" in out
     assert '<a href="https://t.me/newsbot?start=a_42">в боте</a>' in out
     assert '<a href="https://example.org/news/1">источник</a>' in out
     assert out.endswith("MARKER 21.05.2025 10:37 2025")

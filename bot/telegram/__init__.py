@@ -22,6 +22,7 @@ from bot.telegram.callbacks import QueryCache
 from bot.telegram.commands import set_commands
 from bot.telegram.handlers import routers
 from bot.telegram.middlewares import InFlight, ReaderLanguage, ReplyRetry
+from bot.telegram.templates import PostRenderer, default_renderer
 from bot.telegram.views import Views
 
 __all__ = ["Bot", "Dispatcher", "Session", "build_dispatcher", "make_bot"]
@@ -49,11 +50,13 @@ def build_dispatcher(
     search: SearchService,
     subscriptions: SubscriptionService,
     publishing: PublishingService,
+    renderer: PostRenderer | None = None,
 ) -> Dispatcher:
     """Routers, the handlers' workflow data and the start/stop hooks of the Telegram side.
 
     Handlers receive ``settings``, ``search``, ``subscriptions``, ``publishing``, ``views``,
-    ``queries``, ``inflight`` and the reader's ``lang`` as typed parameters.
+    ``queries``, ``inflight``, the channel post ``renderer`` and the reader's ``lang`` as
+    typed parameters.
     """
     inflight = InFlight()
     queries = QueryCache()
@@ -63,6 +66,7 @@ def build_dispatcher(
         search=search,
         subscriptions=subscriptions,
         publishing=publishing,
+        renderer=renderer or default_renderer(),
         queries=queries,
         views=Views(search, settings.source_tz, queries),
         inflight=inflight,

@@ -7,6 +7,9 @@ owning pacing and retries) acts on.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -19,6 +22,7 @@ from aiogram.exceptions import (
 )
 
 from bot.models import Article, Kind
+from bot.quiet import QuietHours
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
@@ -29,6 +33,7 @@ from bot.services.publishing import (
 )
 from bot.telegram.formatting import escape
 from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
+from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
@@ -76,12 +81,33 @@ def classify(exc: Exception) -> SendError:
 
 
 class AiogramPublisher:
-    """Sends channel posts and subscriber alerts through an aiogram Bot."""
+    """Sends channel posts (through the post template) and subscriber alerts via an aiogram Bot.
 
-    def __init__(self, bot: Bot, *, tz: ZoneInfo, timeout: int = 20) -> None:
+    Inside the quiet hours every message goes out without a notification; the clock is
+    injected so tests can stand at any hour.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        tz: ZoneInfo,
+        timeout: int = 20,
+        renderer: PostRenderer | None = None,
+        quiet: QuietHours | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.bot = bot
         self.tz = tz
         self.timeout = timeout
+        self.renderer = renderer
+        self.quiet = quiet
+        self.clock = clock
+
+    def silent_now(self) -> bool:
+        """Are we inside the quiet hours?"""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        return self.quiet is not None and self.quiet.contains(now)
 
     async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
         """Send one outbox message; raises a SendError subclass when Telegram refuses."""
@@ -91,7 +117,7 @@ class AiogramPublisher:
         except Exception as exc:
             raise classify(exc) from exc
         if kind == "channel":
-            post = channel_post(article, self.tz, username)
+            post = channel_post(article, self.tz, username, self.renderer)
         else:
             post = subscriber_alert(article, self.tz, username)
         try:
@@ -101,6 +127,7 @@ class AiogramPublisher:
                 parse_mode="HTML",
                 reply_markup=post.markup,
                 link_preview_options=NO_PREVIEW,
+                disable_notification=True if self.silent_now() else None,
                 request_timeout=self.timeout,
             )
         except Exception as exc:

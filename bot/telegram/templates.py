@@ -34,7 +34,7 @@ from bot.telegram.tghtml import HtmlError, visible_text
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "post.html"
 TEMPLATE_LANG: Lang = "ru"
-"""The channel speaks the publisher's language (the «Фото» of ``meta``)."""
+"""The channel speaks the publisher's language (the photo label in ``meta``)."""
 MAX_TEMPLATE_BYTES = 64 * 1024
 
 
@@ -81,11 +81,11 @@ def sample_article(tz: ZoneInfo) -> Article:
     return Article(
         id=1,
         source="https://example.org/news/1",
-        title="Пример <заголовка> & \"кавычки\" 'апостроф'",
+        title="Sample <title> & \"double\" 'single' quotes",
         published_at=datetime(2025, 5, 21, 10, 37, tzinfo=tz),
-        lead="Лид <статьи> & подробности.",
-        body=("Первый абзац: 1 < 2 & 3 > 2.", 'Второй абзац с "кавычками".'),
-        credit="Автор <фото> & агентство",
+        lead="The <lead> & details.",
+        body=("First paragraph: 1 < 2 & 3 > 2.", 'Second paragraph with "quotes".'),
+        credit="Author <photo> & agency",
     )
 
 

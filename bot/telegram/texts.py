@@ -68,6 +68,7 @@ READER: dict[Lang, dict[str, str]] = {
         "cmd_stats": "Статистика бота",
         "cmd_pause": "Приостановить публикацию в канал",
         "cmd_resume": "Возобновить публикацию в канал",
+        "cmd_preview": "Как статья выглядит в канале",
         "cmd_post": "Опубликовать статью в канал",
         "photo": "Фото",
         "error": "Что-то пошло не так. Попробуйте ещё раз чуть позже.",
@@ -147,6 +148,7 @@ READER: dict[Lang, dict[str, str]] = {
         "cmd_stats": "Bot statistics",
         "cmd_pause": "Pause channel posting",
         "cmd_resume": "Resume channel posting",
+        "cmd_preview": "How an article looks in the channel",
         "cmd_post": "Post an article to the channel",
         "photo": "Photo",
         "error": "Something went wrong. Please try again a little later.",
@@ -214,6 +216,10 @@ RUSSIAN_ONLY: dict[str, str] = {
     "post_paused": "Публикация сейчас приостановлена: /resume.",
     "post_no_channel": "Канал не настроен (CHANNEL_ID пуст).",
     "post_missing": "Статьи {id} нет.",
+    "preview_usage": (
+        "Использование: <code>/preview &lt;номер статьи&gt;</code> — пост в том виде, "
+        "в каком он уйдёт в канал."
+    ),
     "channel_paused": (
         "⚠️ Публикация в канал приостановлена.\n"
         "Причина: {reason}\n\n"

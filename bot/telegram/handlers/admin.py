@@ -1,4 +1,5 @@
-"""Admin commands (/reload, /stats, /pause, /resume, /post) for ADMIN_IDS; a refusal for others.
+"""Admin commands (/reload, /stats, /pause, /resume, /post, /preview) for ADMIN_IDS; a refusal
+for others.
 
 The router holds two sub-routers: ``admin_only`` with the router-level ``IsAdmin()`` filter, and
 ``refusals`` that answers anyone else who sends an admin command, so nothing happens for them.
@@ -10,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -18,13 +19,15 @@ from bot.config import Settings
 from bot.models import IngestReport
 from bot.services.ingest import IngestError
 from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
+from bot.services.search import SearchService
+from bot.telegram.commands import ADMIN_COMMANDS
 from bot.telegram.filters import IsAdmin
 from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
+from bot.telegram.posts import NO_PREVIEW, channel_post
+from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("reload", "stats", "pause", "resume", "post")
 
 
 def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
@@ -163,6 +166,29 @@ async def post(
     await message.answer(text)
 
 
+async def preview(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    search: SearchService,
+    renderer: PostRenderer,
+    settings: Settings,
+    lang: Lang,
+) -> None:
+    """The exact channel post of an article (template, button), as a reply to the admin."""
+    arg = (command.args or "").strip()
+    if not arg.isdigit():
+        await message.answer(t(lang, "preview_usage"))
+        return
+    article = await search.article(int(arg))
+    if article is None:
+        await message.answer(t(lang, "post_missing", id=arg))
+        return
+    username = (await bot.me()).username
+    post = channel_post(article, settings.source_tz, username, renderer)
+    await message.reply(post.text, reply_markup=post.markup, link_preview_options=NO_PREVIEW)
+
+
 async def refuse(message: Message, lang: Lang) -> None:
     """Anyone not in ADMIN_IDS: a short refusal, nothing else."""
     log.info("refused admin command from %s", message.from_user.id if message.from_user else "?")
@@ -179,8 +205,9 @@ def make_router() -> Router:
     admin_only.message.register(pause, Command("pause"))
     admin_only.message.register(resume, Command("resume"))
     admin_only.message.register(post, Command("post"))
+    admin_only.message.register(preview, Command("preview"))
     refusals = Router(name=f"{__name__}.refusals")
-    refusals.message.register(refuse, Command(*COMMANDS))
+    refusals.message.register(refuse, Command(*ADMIN_COMMANDS))
     router = Router(name=__name__)
     router.include_routers(admin_only, refusals)
     return router
