@@ -118,7 +118,7 @@ def test_a_custom_template_gets_every_field_escaped() -> None:
     article = replace(sample_article(MSK), id=42)
     out = renderer.render(article, MSK, "newsbot")
     assert out.startswith(
-        '<b>Sample &lt;title&gt; &amp; "double" \'single\' quotes</b> [#42]\n'
+        "<b>Sample &lt;title&gt; &amp; \"double\" 'single' quotes</b> [#42]\n"
         "<i>Author &lt;photo&gt; &amp; agency</i>\n"
     )
     assert "1. First paragraph: 1 &lt; 2 &amp; 3 &gt; 2.\n2. Second paragraph" in out
