@@ -146,15 +146,21 @@ async def resume(message: Message, publishing: PublishingService, lang: Lang) ->
     await message.answer(t(lang, "resumed" if was_paused else "not_paused"))
 
 
+def _article_id(command: CommandObject) -> int | None:
+    """The article id given after the command, or None when there is no number."""
+    arg = (command.args or "").strip()
+    return int(arg) if arg.isdigit() else None
+
+
 async def post(
     message: Message, command: CommandObject, publishing: PublishingService, lang: Lang
 ) -> None:
     """Queue an article for the channel again on purpose."""
-    arg = (command.args or "").strip()
-    if not arg.isdigit():
+    arg = _article_id(command)
+    if arg is None:
         await message.answer(t(lang, "post_usage"))
         return
-    outcome = await publishing.post(int(arg))
+    outcome = await publishing.post(arg)
     if outcome is PostOutcome.QUEUED:
         text = t(lang, "post_queued", id=arg)
         if (await publishing.status()).paused:
@@ -176,11 +182,11 @@ async def preview(
     lang: Lang,
 ) -> None:
     """The exact channel post of an article (template, button), as a reply to the admin."""
-    arg = (command.args or "").strip()
-    if not arg.isdigit():
+    arg = _article_id(command)
+    if arg is None:
         await message.answer(t(lang, "preview_usage"))
         return
-    article = await search.article(int(arg))
+    article = await search.article(arg)
     if article is None:
         await message.answer(t(lang, "post_missing", id=arg))
         return
