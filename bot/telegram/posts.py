@@ -16,13 +16,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 
 from bot.models import Article
 from bot.telegram.formatting import MAX_MESSAGE_LEN, clip, deep_link, meta_line, utf16_len
-from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
-from bot.telegram.texts import Lang, t
+from bot.telegram.templates import CHANNEL_LANG, PostRenderer, TemplateProblem, default_renderer
+from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
 
-CHANNEL_LANG: Lang = "ru"
-"""Channel posts and subscriber alerts speak the publisher's language."""
 READ_MORE = t(CHANNEL_LANG, "read_more")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALERT_LEAD_BUDGET = 1000

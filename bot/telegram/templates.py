@@ -33,8 +33,8 @@ from bot.telegram.texts import Lang
 from bot.telegram.tghtml import HtmlError, visible_text
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "post.html"
-TEMPLATE_LANG: Lang = "ru"
-"""The channel speaks the publisher's language (the photo label in ``meta``)."""
+CHANNEL_LANG: Lang = "ru"
+"""Channel posts and subscriber alerts speak the publisher's language."""
 MAX_TEMPLATE_BYTES = 64 * 1024
 
 
@@ -68,7 +68,7 @@ def fields(article: Article, tz: ZoneInfo, bot_username: str | None) -> dict[str
         "date": fmt_date(article.published_at, tz),
         "published_at": article.published_at.astimezone(tz),
         "credit": credit or None,
-        "meta": meta_line(article, tz, TEMPLATE_LANG).strip(),
+        "meta": meta_line(article, tz, CHANNEL_LANG).strip(),
         "lead": article.lead.strip(),
         "body": tuple(p.strip() for p in article.body if p.strip()),
         "link": _url(deep_link(bot_username, article.id) if bot_username else None),
