@@ -40,6 +40,7 @@ SCRIPTS = (
     ("dispatch", "dispatch.py", 900),
     ("fanout", "fanout.py", 900),
     ("runtime", "runtime.py", 1800),
+    ("extraction", "extraction.py", 300),
 )
 
 Row = dict[str, Any]

@@ -27,6 +27,12 @@ class ParsedArticle:
     credit: str | None = None
     promo: tuple[str, ...] = ()
     date_from_mtime: bool = False
+    url: str | None = None
+    """The original address on the publisher's site (a feed item's link as the feed gave it)."""
+    image_url: str | None = None
+    """The article's main image, shown large above its channel post."""
+    teaser: bool = False
+    """Only the feed's teaser could be had, not the article's text."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +44,9 @@ class Article(ParsedArticle):
     added_at: datetime | None = None
     updated_at: datetime | None = None
     withdrawn: bool = False
+    url: str | None = None
+    image_url: str | None = None
+    teaser: bool = False
 
 
 @dataclass(frozen=True, slots=True)
