@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-import pytest
 
 from bot.models import Article
 from bot.services.feed_items import FeedItems
@@ -27,15 +25,6 @@ from tests.helpers import copy_seeds
 MSK = ZoneInfo("Europe/Moscow")
 FAST = HttpLimits(total_timeout=0.5, connect_timeout=0.5, backoff_base=0.01, attempts=2)
 DAY = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    c = await open_db(tmp_path / "bot.sqlite3")
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 class Notes:
@@ -67,8 +56,15 @@ def service(
 
 
 async def all_articles(conn: aiosqlite.Connection) -> list[Article]:
-    ids = [r[0] for r in await conn.execute_fetchall("SELECT id FROM articles ORDER BY id")]
-    return await articles.get_articles(conn, ids)
+    return await visible(
+        conn, [r[0] for r in await conn.execute_fetchall("SELECT id FROM articles")]
+    )
+
+
+async def visible(conn: aiosqlite.Connection, ids: list[int]) -> list[Article]:
+    """The visible articles among these ids, in id order."""
+    found = [await articles.get_article(conn, i) for i in sorted(ids)]
+    return [a for a in found if a is not None]
 
 
 def by_title(items: list[Article]) -> dict[str, Article]:
@@ -297,7 +293,7 @@ async def test_first_poll_announces_only_the_newest_backlog(
     try:
         await feeds.poll(feeds.feeds[0])
         pending = [aid for aid, _ in await outbox.unannounced(conn)]
-        stored = await articles.get_articles(conn, pending)
+        stored = await visible(conn, pending)
         assert [a.title for a in stored] == ["Новость 5", "Новость 6", "Новость 7"]
         assert len(await all_articles(conn)) == 8  # the rest are searchable
         items.append(Item("Новость 8", site.url("/n/8"), guid="8", date=DAY + timedelta(hours=8)))
@@ -370,7 +366,7 @@ async def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     conn = await open_db(path)
     try:
         rows = await conn.execute_fetchall("PRAGMA user_version")
-        assert rows[0][0] == SCHEMA_VERSION == 2
+        assert rows[0][0] == SCHEMA_VERSION == 3
         (article,) = await all_articles(conn)
         assert (article.title, article.url, article.image_url, article.teaser) == (
             "Старая", None, None, False,
