@@ -8,8 +8,17 @@ from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-Kind = Literal["channel", "subscriber"]
-"""Who an outbox delivery is for: the channel post or a subscriber's alert."""
+Kind = Literal["channel", "subscriber", "note"]
+"""What an outbox delivery is: the channel post, a subscriber's alert, or a note to an admin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A private note to an admin (a feed failing, recovering): a text catalogue key and its
+    values, rendered by the telegram layer when the outbox sends it."""
+
+    key: str
+    values: dict[str, str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +53,6 @@ class Article(ParsedArticle):
     added_at: datetime | None = None
     updated_at: datetime | None = None
     withdrawn: bool = False
-    url: str | None = None
-    image_url: str | None = None
-    teaser: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class ArticleSummary:
     published_at: datetime
     lead: str
     credit: str | None = None
+    url: str | None = None
 
 
 MARK_START = "\ue000"

@@ -36,7 +36,7 @@ class Notes:
     async def feed_failing(self, url: str, since: float, error: str) -> None:
         self.sent.append(("failing", f"{url} {error}"))
 
-    async def feed_recovered(self, url: str, since: float | None) -> None:
+    async def feed_recovered(self, url: str, since: float) -> None:
         self.sent.append(("recovered", url))
 
 

@@ -36,7 +36,7 @@ class FeedNotes(Protocol):
 
     async def feed_failing(self, url: str, since: float, error: str) -> None: ...
 
-    async def feed_recovered(self, url: str, since: float | None) -> None: ...
+    async def feed_recovered(self, url: str, since: float) -> None: ...
 
 
 class FeedService:
@@ -133,7 +133,7 @@ class FeedService:
                 item_count=items,
             )  # fmt: skip
         if before.failure_noted:
-            await self._note(url, recovered=before.failing_since)
+            await self._note(url, recovered=before.failing_since or time.time())
 
     async def _failed(self, url: str, error: str) -> None:
         """Record a failed poll; tell the admins once the failing run has lasted long enough."""

@@ -56,6 +56,7 @@ def _summary(row: aiosqlite.Row) -> ArticleSummary:
         published_at=datetime.fromtimestamp(row["published_at"], UTC),
         lead=row["lead"],
         credit=row["credit"],
+        url=row["url"],
     )
 
 
@@ -70,7 +71,7 @@ async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | 
 async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
     """Newest visible articles first (published_at, then id as the tie-breaker)."""
     rows = await conn.execute_fetchall(
-        "SELECT id, title, published_at, lead, credit FROM articles WHERE withdrawn = 0 "
+        "SELECT id, title, published_at, lead, credit, url FROM articles WHERE withdrawn = 0 "
         "ORDER BY published_at DESC, id DESC LIMIT :limit OFFSET :offset",
         {"limit": limit, "offset": offset},
     )
@@ -83,7 +84,7 @@ async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleS
         return []
     marks = ",".join("?" * len(ids))
     rows = await conn.execute_fetchall(
-        f"SELECT id, title, published_at, lead, credit FROM articles "
+        f"SELECT id, title, published_at, lead, credit, url FROM articles "
         f"WHERE +withdrawn = 0 AND id IN ({marks})",
         ids,
     )

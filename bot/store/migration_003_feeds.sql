@@ -42,3 +42,33 @@ CREATE TABLE feed_entries (
     seen_at      REAL    NOT NULL,
     PRIMARY KEY (feed_url, article_id)
 );
+
+-- The outbox also carries private notes to admins (a feed failing for an hour, and recovering):
+-- kind 'note', no article, the note's key and values as JSON, rendered by the telegram layer
+-- when it is sent. SQLite cannot relax NOT NULL or a CHECK in place, so the table is rebuilt.
+CREATE TABLE deliveries_v3 (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER REFERENCES articles (id),   -- NULL exactly for a note
+    chat_id     TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('channel', 'subscriber', 'note')),
+    manual      INTEGER NOT NULL DEFAULT 0,
+    status      TEXT    NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    next_try_at REAL    NOT NULL DEFAULT 0,
+    created_at  REAL    NOT NULL,
+    sent_at     REAL,
+    message_id  INTEGER,
+    claim_token TEXT,
+    note        TEXT,                                -- a note's {"key": …, "values": {…}}
+    CHECK ((kind = 'note') = (article_id IS NULL))
+);
+INSERT INTO deliveries_v3 (id, article_id, chat_id, kind, manual, status, attempts, last_error,
+    next_try_at, created_at, sent_at, message_id, claim_token)
+    SELECT id, article_id, chat_id, kind, manual, status, attempts, last_error, next_try_at,
+    created_at, sent_at, message_id, claim_token FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v3 RENAME TO deliveries;
+CREATE UNIQUE INDEX deliveries_once ON deliveries (article_id, chat_id) WHERE manual = 0;
+CREATE INDEX deliveries_due ON deliveries (status, next_try_at, id);
