@@ -20,6 +20,7 @@ from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Pacing
 from bot.services.subscriptions import SubscriptionService
+from bot.sources.http import HttpLimits
 from bot.telegram.session import JsonSession
 from bot.text import stems
 from tests.fake_telegram import FakeTelegram, SentMessage
@@ -205,15 +206,17 @@ async def start_bot(
     scan: bool = True,
     pacing: Pacing | None = None,
     timeout: float = 60.0,
+    feed_http: HttpLimits | None = None,
 ) -> BotApp:
     """Build the bot over a session to ``fake``, ingest the seeds (unless ``scan`` is off: then
     the scheduler's first tick does), and start polling.
 
-    ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's.
+    ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's;
+    ``feed_http`` the feed client's limits (FEEDS).
     """
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     session = JsonSession.over(fake.url, timeout=timeout)
-    app = await build_app(settings, session=session, pacing=pacing)
+    app = await build_app(settings, session=session, pacing=pacing, feed_http=feed_http)
     if scan:
         await app.ingestor.scan()
     polling = app.dp.start_polling(app.bot, polling_timeout=1, handle_signals=False)

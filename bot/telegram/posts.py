@@ -74,7 +74,10 @@ def image_preview(article: Article) -> LinkPreviewOptions:
     image = article.image_url
     if not image or not image.startswith(("http://", "https://")):
         return NO_PREVIEW
-    return LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)
+    # is_disabled explicitly: aiogram would fill it from the Bot's default (previews off)
+    return LinkPreviewOptions(
+        is_disabled=False, url=image, prefer_large_media=True, show_above_text=True
+    )
 
 
 def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
