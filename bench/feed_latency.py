@@ -83,18 +83,11 @@ async def bot_rounds(site: FeedSite, fake: FakeTelegram, rounds: int, work: Path
     task = asyncio.create_task(
         app.dp.start_polling(app.bot, polling_timeout=1, handle_signals=False)
     )
-    chat = fake.chat("@news").id
     out: list[float] = []
     try:
         await fake.wait_for_request("getUpdates")
         await asyncio.sleep(INTERVAL * 1.5)  # the first (empty) read is done
-        for n in range(rounds):
-            have = len(fake.sent_messages(chat))
-            started = time.perf_counter()
-            new_item(site, items, n)
-            await fake.wait_for_messages(chat, have + 1, timeout=30)
-            out.append(time.perf_counter() - started)
-            await asyncio.sleep(gap(n))
+        out = await timed_rounds(site, fake, items, rounds)
     finally:
         await app.dp.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
@@ -105,7 +98,6 @@ async def bot_rounds(site: FeedSite, fake: FakeTelegram, rounds: int, work: Path
 
 async def floor_rounds(site: FeedSite, fake: FakeTelegram, rounds: int) -> list[float]:
     """A bare poller: same interval, GET feed → GET page → sendMessage, nothing else."""
-    chat = fake.chat("@news").id
     items: list[Item] = []
     publish(site, items)
     seen: set[str] = set()
@@ -126,21 +118,29 @@ async def floor_rounds(site: FeedSite, fake: FakeTelegram, rounds: int) -> list[
                         await sent.read()
             await asyncio.sleep(INTERVAL)
 
-    out: list[float] = []
     async with aiohttp.ClientSession() as http:
         task = asyncio.create_task(poller(http))
         try:
-            for n in range(rounds):
-                have = len(fake.sent_messages(chat))
-                started = time.perf_counter()
-                new_item(site, items, n)
-                await fake.wait_for_messages(chat, have + 1, timeout=30)
-                out.append(time.perf_counter() - started)
-                await asyncio.sleep(gap(n))
+            return await timed_rounds(site, fake, items, rounds)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def timed_rounds(
+    site: FeedSite, fake: FakeTelegram, items: list[Item], rounds: int
+) -> list[float]:
+    """Seconds from publishing each new item to the next message in @news."""
+    chat = fake.chat("@news").id
+    out: list[float] = []
+    for n in range(rounds):
+        have = len(fake.sent_messages(chat))
+        started = time.perf_counter()
+        new_item(site, items, n)
+        await fake.wait_for_messages(chat, have + 1, timeout=30)
+        out.append(time.perf_counter() - started)
+        await asyncio.sleep(gap(n))
     return out
 
 

@@ -252,3 +252,23 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not reached in time")
+
+
+async def old_database(path: Path, version: int) -> None:
+    """A database file at schema ``version`` (schema.sql plus migrations up to it) holding one
+    seed article 'Старая' (id 1): what an older bot left behind, for migration tests."""
+    from importlib import resources
+
+    from bot.store.db import MIGRATIONS
+
+    old = await aiosqlite.connect(path)
+    await old.executescript(resources.files("bot.store").joinpath("schema.sql").read_text())
+    for step in range(2, version + 1):
+        await old.executescript(MIGRATIONS[step])
+    await old.execute(
+        "INSERT INTO articles (source, title, published_at, lead, file_size, file_mtime_ns, "
+        "content_hash, added_at) VALUES ('a.txt', 'Старая', 1.0, 'Лид', 1, 1, 'h', 1.0)"
+    )
+    await old.execute(f"PRAGMA user_version = {version}")
+    await old.commit()
+    await old.close()

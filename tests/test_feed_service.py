@@ -20,7 +20,7 @@ from bot.store import articles, outbox
 from bot.store import feeds as feed_store
 from bot.store.db import SCHEMA_VERSION, open_db
 from tests.feed_site import FeedSite, Item, atom, rss
-from tests.helpers import copy_seeds
+from tests.helpers import copy_seeds, old_database
 
 MSK = ZoneInfo("Europe/Moscow")
 FAST = HttpLimits(total_timeout=0.5, connect_timeout=0.5, backoff_base=0.01, attempts=2)
@@ -351,18 +351,8 @@ async def test_the_loop_polls_every_interval_and_stops(
 
 
 async def test_version_1_database_is_migrated(tmp_path: Path) -> None:
-    from importlib import resources
-
     path = tmp_path / "old.sqlite3"
-    old = await aiosqlite.connect(path)
-    await old.executescript(resources.files("bot.store").joinpath("schema.sql").read_text())
-    await old.execute(
-        "INSERT INTO articles (source, title, published_at, lead, file_size, file_mtime_ns, "
-        "content_hash, added_at) VALUES ('a.txt', 'Старая', 1.0, 'Лид', 1, 1, 'h', 1.0)"
-    )
-    await old.execute("PRAGMA user_version = 1")
-    await old.commit()
-    await old.close()
+    await old_database(path, 1)
     conn = await open_db(path)
     try:
         rows = await conn.execute_fetchall("PRAGMA user_version")

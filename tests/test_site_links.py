@@ -16,7 +16,7 @@ from bot.store.db import open_db
 from bot.telegram.formatting import site_link, with_teaser_note
 from bot.telegram.posts import channel_post, subscriber_alert
 from bot.telegram.publisher import AiogramPublisher
-from tests.helpers import MSK, seed_text
+from tests.helpers import MSK, old_database, seed_text
 
 UTM = (("utm_source", "telegram"), ("utm_medium", "channel"))
 WHEN = datetime(2025, 5, 21, 7, 37, tzinfo=UTC)
@@ -125,23 +125,13 @@ def test_note_text_renders_times_and_escapes() -> None:
 
 
 async def test_version_2_outbox_rows_survive_the_rebuild(tmp_path: Path) -> None:
-    from importlib import resources
-
-    from bot.store.db import MIGRATIONS
-
     path = tmp_path / "v2.sqlite3"
+    await old_database(path, 2)
     old = await aiosqlite.connect(path)
-    await old.executescript(resources.files("bot.store").joinpath("schema.sql").read_text())
-    await old.executescript(MIGRATIONS[2])
-    await old.execute(
-        "INSERT INTO articles (source, title, published_at, lead, file_size, file_mtime_ns, "
-        "content_hash, added_at) VALUES ('a.txt', 'Старая', 1.0, 'Лид', 1, 1, 'h', 1.0)"
-    )
     await old.execute(
         "INSERT INTO deliveries (article_id, chat_id, kind, status, created_at, sent_at, "
         "message_id) VALUES (1, '@news', 'channel', 'sent', 1.0, 2.0, 55)"
     )
-    await old.execute("PRAGMA user_version = 2")
     await old.commit()
     await old.close()
     conn = await open_db(path)
