@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -25,6 +26,10 @@ from bot.store.db import open_db
 from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
 from bot.telegram.publisher import AiogramPublisher
 from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
+
+if TYPE_CHECKING:
+    from bot.services.feeds import FeedService
+    from bot.sources.http import HttpLimits
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +53,9 @@ class App(Core):
     """The whole bot: the core, the delivery services, the Bot and its Dispatcher.
 
     ``scheduler`` is None when the front end asked for none (the offline console): then
-    /reload still scans and queues, and nothing is sent on the bot's own. An App runs once:
-    the front end runs it, stops it, then calls ``close``.
+    /reload still scans and queues, and nothing is sent on the bot's own. ``feeds`` polls FEEDS
+    beside the scheduler (None without FEEDS or without a scheduler). An App runs once: the
+    front end runs it, stops it, then calls ``close``.
     """
 
     subscriptions: SubscriptionService
@@ -57,6 +63,7 @@ class App(Core):
     scheduler: Scheduler | None
     bot: Bot
     dp: Dispatcher
+    feeds: FeedService | None = None
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -83,21 +90,23 @@ async def build_app(
     scheduler: bool = True,
     pacing: Pacing | None = None,
     clock: Callable[[], float] = time.time,
+    feed_http: HttpLimits | None = None,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
     (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
-    ``clock`` is the wall clock the quiet hours are read on (tests stand at any hour).
-    Raises ConfigError for a post template that cannot be used, StoreError when the database
-    cannot be opened.
+    With FEEDS the feed pollers start and stop with it (``feed_http``: the HTTP client's
+    limits, default connect 10 s / total 30 s / 5 MB). ``clock`` is the wall clock the quiet
+    hours are read on (tests stand at any hour). Raises ConfigError for a post template that
+    cannot be used, StoreError when the database cannot be opened.
     """
     renderer = _post_renderer(settings)
     _warn_unwired(settings)
     core = await build_core(settings)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing, renderer, clock)
+        return _build_telegram(core, session, token, scheduler, pacing, renderer, clock, feed_http)
     except BaseException:
         await core.close()
         raise
@@ -150,6 +159,7 @@ def _build_telegram(
     pacing: Pacing | None,
     renderer: PostRenderer,
     clock: Callable[[], float],
+    feed_http: HttpLimits | None,
 ) -> App:
     settings, conn = core.settings, core.conn
     subscriptions = SubscriptionService(conn, core.search)
@@ -162,19 +172,24 @@ def _build_telegram(
             renderer=renderer,
             quiet=settings.quiet_hours,
             clock=clock,
+            utm=settings.utm_params,
         )
         deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+    wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
         conn,
         ingestor=core.ingestor,
         subscriptions=subscriptions,
         channel_id=settings.channel_id,
         backlog=settings.post_backlog,
-        on_queued=_nothing_to_wake if deliverer is None else deliverer.wake,
+        on_queued=wake,
+        feeds=settings.feeds,
     )
-    schedule = None
+    schedule = feeds = None
     if deliverer is not None:
         schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+        if settings.feeds:
+            feeds = _build_feeds(conn, settings, publishing, wake, feed_http)
     dp = build_dispatcher(
         settings,
         search=core.search,
@@ -183,7 +198,7 @@ def _build_telegram(
         renderer=renderer,
     )
     if schedule is not None:
-        _hook_scheduler(schedule, dp, bot, settings)
+        _hook_scheduler(schedule, dp, bot, settings, feeds)
     return App(
         settings=settings,
         conn=conn,
@@ -194,11 +209,42 @@ def _build_telegram(
         scheduler=schedule,
         bot=bot,
         dp=dp,
+        feeds=feeds,
     )
 
 
-def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings) -> None:
-    """Start the scheduler on dp.startup, stop it on dp.shutdown (after the handlers' hook)."""
+def _build_feeds(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    publishing: PublishingService,
+    wake: Callable[[], None],
+    limits: HttpLimits | None,
+) -> FeedService:
+    """The feed pollers (FEEDS): one HTTP client, the item store, admin notes via the outbox;
+    what a poll adds is announced like a scan's new files. Imported only when FEEDS is set."""
+    from bot.services.feed_items import FeedItems
+    from bot.services.feeds import FeedService
+    from bot.services.notes import AdminNotes
+    from bot.sources.http import HttpClient
+
+    http = HttpClient(limits=limits)
+    return FeedService(
+        conn,
+        http,
+        FeedItems(conn, http, settings.source_tz),
+        settings.feeds,
+        interval=settings.feed_interval,
+        backlog=settings.post_backlog,
+        notes=AdminNotes(conn, settings.admin_ids, on_queued=wake),
+        on_added=publishing.announce,
+    )
+
+
+def _hook_scheduler(
+    scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings, feeds: FeedService | None
+) -> None:
+    """Start the scheduler (and the feed pollers) on dp.startup, stop them on dp.shutdown
+    (after the handlers' hook)."""
 
     async def start_scheduler() -> None:
         await bot.me()  # the posts' deep links name the bot: fail the start early without it
@@ -209,8 +255,13 @@ def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Se
             settings.channel_id or "not configured",
             settings.post_backlog,
         )
+        if feeds is not None:
+            feeds.start()
+            log.info("polling %d feed(s) every %g s", len(feeds.feeds), feeds.interval)
 
     async def stop_scheduler() -> None:
+        if feeds is not None:
+            await feeds.stop()
         await scheduler.stop()
 
     dp.startup.register(start_scheduler)

@@ -134,7 +134,12 @@ def test_a_custom_template_gets_every_field_escaped() -> None:
         "source_url",
     }  # fmt: skip
     assert fields(article, MSK, None)["link"] is None
-    assert fields(replace(article, source="a.txt"), MSK, "b")["source_url"] is None
+    assert fields(replace(article, url=None), MSK, "b")["source_url"] is None
+    utm = (("utm_source", "telegram"), ("utm_medium", "x"))
+    linked = replace(article, url="https://example.org/a?b=1&c=2")
+    assert fields(linked, MSK, None, utm)["source_url"] == (
+        "https://example.org/a?b=1&amp;c=2&amp;utm_source=telegram&amp;utm_medium=channel"
+    )
 
 
 def test_markup_in_article_text_cannot_reach_telegram_as_markup() -> None:
@@ -212,5 +217,5 @@ def test_from_file_names_the_file(tmp_path: Path) -> None:
 def test_a_template_failing_on_one_article_sends_the_card() -> None:
     renderer = PostRenderer.from_source("{{ title }} {{ 1 // (body | length) }}", "div.html")
     renderer.check(MSK)
-    post = channel_post(make("T", "Лид", (), None), MSK, "newsbot", renderer)
+    post = channel_post(make("T", "Лид", (), None), MSK, "newsbot", renderer=renderer)
     assert post.markup is not None and "Лид" in post.text

@@ -68,7 +68,7 @@ def build_dispatcher(
         publishing=publishing,
         renderer=renderer or default_renderer(),
         queries=queries,
-        views=Views(search, settings.source_tz, queries),
+        views=Views(search, settings.source_tz, queries, utm=settings.utm_params),
         inflight=inflight,
     )
     dp.update.outer_middleware(inflight)

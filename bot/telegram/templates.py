@@ -23,10 +23,12 @@ from markupsafe import Markup
 from bot.models import Article
 from bot.telegram.formatting import (
     MAX_MESSAGE_LEN,
+    UtmParams,
     deep_link,
     escape,
     fmt_date,
     meta_line,
+    site_link,
     utf16_len,
 )
 from bot.telegram.texts import Lang
@@ -58,9 +60,14 @@ def _url(url: str | None) -> Markup | None:
     return None if url is None else Markup(html.escape(url, quote=True))
 
 
-def fields(article: Article, tz: ZoneInfo, bot_username: str | None) -> dict[str, object]:
-    """What a template sees. Text is stripped; ``body`` keeps only non-empty paragraphs."""
-    source = article.source if article.source.startswith(("http://", "https://")) else None
+def fields(
+    article: Article, tz: ZoneInfo, bot_username: str | None, utm: UtmParams = ()
+) -> dict[str, object]:
+    """What a template sees. Text is stripped; ``body`` keeps only non-empty paragraphs;
+    ``source_url`` is the article's address on the site (Article.url) with UTM_PARAMS for the
+    channel, like the «Читать на сайте» button."""
+    url = article.url if article.url and article.url.startswith(("http://", "https://")) else None
+    source = None if url is None else site_link(url, utm, "channel")
     credit = (article.credit or "").strip()
     return {
         "id": article.id,
@@ -81,6 +88,7 @@ def sample_article(tz: ZoneInfo) -> Article:
     return Article(
         id=1,
         source="https://example.org/news/1",
+        url="https://example.org/news/1",
         title="Sample <title> & \"double\" 'single' quotes",
         published_at=datetime(2025, 5, 21, 10, 37, tzinfo=tz),
         lead="The <lead> & details.",
@@ -123,22 +131,26 @@ class PostRenderer:
         renderer.check(tz)
         return renderer
 
-    def render(self, article: Article, tz: ZoneInfo, bot_username: str | None) -> str:
+    def render(
+        self, article: Article, tz: ZoneInfo, bot_username: str | None, utm: UtmParams = ()
+    ) -> str:
         """The post's HTML (stripped); TemplateProblem when the template fails on this article."""
         try:
-            return self.template.render(fields(article, tz, bot_username)).strip()
+            return self.template.render(fields(article, tz, bot_username, utm)).strip()
         except TemplateError as exc:
             raise TemplateProblem(f"{self.name}: {exc.message or exc}") from None
         except Exception as exc:  # the template's own logic failed (1 // 0, a bad filter arg)
             raise TemplateProblem(f"{self.name}: {type(exc).__name__}: {exc}") from None
 
-    def whole_post(self, article: Article, tz: ZoneInfo, bot_username: str | None) -> str | None:
+    def whole_post(
+        self, article: Article, tz: ZoneInfo, bot_username: str | None, utm: UtmParams = ()
+    ) -> str | None:
         """The rendering when its text after entity parsing fits one message, else None.
 
         Counted in UTF-16 units (safe whether Telegram counts code points or units); invalid
         HTML raises TemplateProblem, so a bad rendering never reaches Telegram.
         """
-        text = self.render(article, tz, bot_username)
+        text = self.render(article, tz, bot_username, utm)
         try:
             shown = visible_text(text)
         except HtmlError as exc:

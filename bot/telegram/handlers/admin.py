@@ -20,10 +20,11 @@ from bot.models import IngestReport
 from bot.services.ingest import IngestError
 from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
 from bot.services.search import SearchService
+from bot.store.feeds import FeedState
 from bot.telegram.commands import ADMIN_COMMANDS
 from bot.telegram.filters import IsAdmin
 from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
-from bot.telegram.posts import NO_PREVIEW, channel_post
+from bot.telegram.posts import channel_post
 from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import Lang, t
 
@@ -103,13 +104,31 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
             t(
                 lang,
                 "stats_failure",
-                article=d.article_id,
+                article=t(lang, "stats_note") if d.article_id is None else d.article_id,
                 chat=escape(d.chat_id),
                 error=_short(d.last_error or "?", 300),
             )
             for d in o.recent_failures
         ]
+    if s.feeds:
+        lines.append(t(lang, "stats_feeds"))
+        lines += [feed_line(f, tz, lang) for f in s.feeds]
     return "\n".join(lines)
+
+
+def feed_line(f: FeedState, tz: ZoneInfo, lang: Lang) -> str:
+    """One feed in /stats: last success, last error (with its time) and the items it lists."""
+    error = t(lang, "stats_feed_no_error")
+    if f.last_error:
+        error = f"{_short(f.last_error, 200)} ({_when(f.last_error_at, tz, lang)})"
+    return t(
+        lang,
+        "stats_feed",
+        url=_short(f.url, 200),
+        success=_when(f.last_success_at, tz, lang),
+        error=error,
+        items=f.item_count,
+    )
 
 
 async def reload(message: Message, publishing: PublishingService, lang: Lang) -> None:
@@ -181,7 +200,8 @@ async def preview(
     settings: Settings,
     lang: Lang,
 ) -> None:
-    """The exact channel post of an article (template, button), as a reply to the admin."""
+    """The exact channel post of an article (template, buttons, image preview), as a reply to
+    the admin."""
     arg = _article_id(command)
     if arg is None:
         await message.answer(t(lang, "preview_usage"))
@@ -191,8 +211,9 @@ async def preview(
         await message.answer(t(lang, "post_missing", id=arg))
         return
     username = (await bot.me()).username
-    post = channel_post(article, settings.source_tz, username, renderer)
-    await message.reply(post.text, reply_markup=post.markup, link_preview_options=NO_PREVIEW)
+    tz, utm = settings.source_tz, settings.utm_params
+    post = channel_post(article, tz, username, renderer=renderer, utm=utm)
+    await message.reply(post.text, reply_markup=post.markup, link_preview_options=post.preview)
 
 
 async def refuse(message: Message, lang: Lang) -> None:
