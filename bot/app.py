@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.config import Settings
+from bot.observe import NO_OBSERVER, Observer
+from bot.services.health import Health, HealthPolicy
 from bot.services.ingest import Ingestor
+from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing, Scheduler
 from bot.services.search import SearchService
@@ -34,6 +37,7 @@ class Core:
     conn: aiosqlite.Connection
     ingestor: Ingestor
     search: SearchService
+    observer: Observer
 
     async def close(self) -> None:
         """Close the database (the one connection of the process)."""
@@ -54,6 +58,8 @@ class App(Core):
     scheduler: Scheduler | None
     bot: Bot
     dp: Dispatcher
+    health: Health | None
+    """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -61,14 +67,15 @@ class App(Core):
         await self.conn.close()
 
 
-async def build_core(settings: Settings) -> Core:
+async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Core:
     """Open the database (StoreError when it cannot be) and the services on it."""
     conn = await open_db(settings.db_path)
     return Core(
         settings=settings,
         conn=conn,
         ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
-        search=SearchService(conn),
+        search=SearchService(conn, observer=observer),
+        observer=observer,
     )
 
 
@@ -79,32 +86,48 @@ async def build_app(
     token: str | None = None,
     scheduler: bool = True,
     pacing: Pacing | None = None,
+    monitoring: HealthPolicy | None = None,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
     (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
+    With ``monitoring`` every layer reports to one ``Metrics`` and ``App.health`` answers the
+    HTTP server's /readyz and /metrics under that policy; without it nothing is counted.
     Raises StoreError when the database cannot be opened.
     """
-    core = await build_core(settings)
+    metrics = Metrics() if monitoring is not None else None
+    core = await build_core(settings, NO_OBSERVER if metrics is None else metrics)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing)
+        health = None
+        if metrics is not None:
+            health = Health(
+                core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
+            )
+        return _build_telegram(core, session, token, scheduler, pacing, health)
     except BaseException:
         await core.close()
         raise
 
 
 def _build_telegram(
-    core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
+    core: Core,
+    session: Session,
+    token: str | None,
+    scheduler: bool,
+    pacing: Pacing | None,
+    health: Health | None,
 ) -> App:
-    settings, conn = core.settings, core.conn
+    settings, conn, observer = core.settings, core.conn, core.observer
     subscriptions = SubscriptionService(conn, core.search)
-    bot = make_bot(settings.bot_token.reveal() if token is None else token, session)
+    bot = make_bot(settings.bot_token.reveal() if token is None else token, session, observer)
     deliverer = None
     if scheduler:
         publisher = AiogramPublisher(bot, tz=settings.source_tz)
-        deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+        deliverer = Deliverer(
+            conn, publisher, pacing=pacing, admin_ids=settings.admin_ids, observer=observer
+        )
     publishing = PublishingService(
         conn,
         ingestor=core.ingestor,
@@ -115,9 +138,15 @@ def _build_telegram(
     )
     schedule = None
     if deliverer is not None:
-        schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+        schedule = Scheduler(
+            publishing, deliverer, interval=settings.post_interval, observer=observer
+        )
     dp = build_dispatcher(
-        settings, search=core.search, subscriptions=subscriptions, publishing=publishing
+        settings,
+        search=core.search,
+        subscriptions=subscriptions,
+        publishing=publishing,
+        observer=observer,
     )
     if schedule is not None:
         _hook_scheduler(schedule, dp, bot, settings)
@@ -126,11 +155,13 @@ def _build_telegram(
         conn=conn,
         ingestor=core.ingestor,
         search=core.search,
+        observer=observer,
         subscriptions=subscriptions,
         publishing=publishing,
         scheduler=schedule,
         bot=bot,
         dp=dp,
+        health=health,
     )
 
 
