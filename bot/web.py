@@ -4,6 +4,7 @@ the webhook route beside them. Shared by both front ends; aiohttp, no aiogram.""
 from __future__ import annotations
 
 import logging
+import os
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -53,6 +54,7 @@ async def serve(app: web.Application, listen: tuple[str, int]) -> web.AppRunner:
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise ListenError(f"cannot listen on HTTP_LISTEN {host}:{port}: {exc.strerror}") from None
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ListenError(f"cannot listen on HTTP_LISTEN {host}:{port}: {why}") from None
     log.info("HTTP server on %s:%d (/healthz, /readyz, /metrics)", host, port)
     return runner

@@ -9,6 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.telegram.startup import reason
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
@@ -44,4 +45,6 @@ async def set_commands(bot: Bot, admin_ids: Iterable[int]) -> None:
         try:
             await bot.set_my_commands(commands, scope=scope, language_code=code)
         except (TelegramAPIError, ClientDecodeError) as exc:  # after a good getMe: go on
-            log.warning("setMyCommands (%s, %s) failed: %s", scope.type, code or "default", exc)
+            log.warning(
+                "setMyCommands (%s, %s) failed: %s", scope.type, code or "default", reason(exc)
+            )

@@ -66,7 +66,7 @@ async def delete_webhook(bot: Bot, url: str) -> None:
     try:
         await bot.delete_webhook(drop_pending_updates=False, request_timeout=START_TIMEOUT)
     except (TelegramAPIError, ClientDecodeError) as exc:
-        raise StartupError(f"Telegram at {url} refused deleteWebhook: {_reason(exc)}") from None
+        raise StartupError(f"Telegram at {url} refused deleteWebhook: {reason(exc)}") from None
 
 
 async def set_webhook(
@@ -83,7 +83,7 @@ async def set_webhook(
         )
         info = await bot.get_webhook_info(request_timeout=START_TIMEOUT)
     except (TelegramAPIError, ClientDecodeError) as exc:
-        raise StartupError(f"Telegram refused the webhook {webhook_url}: {_reason(exc)}") from None
+        raise StartupError(f"Telegram refused the webhook {webhook_url}: {reason(exc)}") from None
     if info.url != webhook_url:
         raise StartupError(
             f"Telegram did not take the webhook {webhook_url}: getWebhookInfo says "
@@ -97,7 +97,9 @@ async def set_webhook(
     return info
 
 
-def _reason(exc: TelegramAPIError | ClientDecodeError) -> str:
+def reason(exc: TelegramAPIError | ClientDecodeError) -> str:
+    """One line for a failed request: Telegram's description, or that the answer was not the
+    Bot API's (aiogram's own text for that quotes the whole body)."""
     if isinstance(exc, TelegramAPIError):
         return exc.message
     return "the answer was not a Bot API reply"

@@ -23,6 +23,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.observe import NO_OBSERVER, Observer
+from bot.telegram.startup import reason
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class WebhookProbe:
             try:
                 info = await self.bot.get_webhook_info(request_timeout=10)
             except (TelegramAPIError, ClientDecodeError) as exc:
-                log.warning("getWebhookInfo failed: %s", exc)
+                log.warning("getWebhookInfo failed: %s", reason(exc))
                 continue
             error = info.last_error_message
             if error and error != self._last_error:
