@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram.webhook.aiohttp_server import setup_application
-
 from bot.app import App
 from bot.config import Settings, webhook_path
 from bot.launch import prepare, say, stop_on_signals
 from bot.services.health import HealthPolicy
 from bot.telegram.session import JsonSession
 from bot.telegram.startup import StartupError, set_webhook
-from bot.telegram.webhook import CheckedRequestHandler, WebhookProbe
+from bot.telegram.webhook import WebhookProbe, mount
 from bot.web import ListenError, monitoring_app, serve
 
 log = logging.getLogger(__name__)
@@ -51,12 +49,8 @@ async def _serve(app: App, policy: HealthPolicy, stop: asyncio.Event) -> int:
     url, health = settings.webhook_url, app.health
     assert url is not None and health is not None  # webhook mode builds with monitoring
     web_app = monitoring_app(health)
-    # Dispatcher startup/shutdown on the server's; polling=False: nothing to confirm at stop.
-    setup_application(web_app, app.dp, bot=app.bot, polling=False)
-    handler = CheckedRequestHandler(
-        app.dp, app.bot, secret=settings.webhook_secret.reveal(), observer=app.observer
-    )
-    handler.register(web_app, path=webhook_path(url))
+    secret = settings.webhook_secret.reveal()
+    mount(web_app, app.dp, app.bot, path=webhook_path(url), secret=secret, observer=app.observer)
     try:
         runner = await serve(web_app, settings.http_listen)
     except ListenError as exc:
@@ -65,12 +59,7 @@ async def _serve(app: App, policy: HealthPolicy, stop: asyncio.Event) -> int:
     probe = WebhookProbe(app.bot, policy.probe_every)
     try:
         try:
-            await set_webhook(
-                app.bot,
-                url,
-                settings.webhook_secret.reveal(),
-                app.dp.resolve_used_update_types(),
-            )
+            await set_webhook(app.bot, url, secret, app.dp.resolve_used_update_types())
         except StartupError as exc:
             say(f"error: {exc}")
             return 1

@@ -18,7 +18,7 @@ import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -60,6 +60,22 @@ class CheckedRequestHandler(SimpleRequestHandler):
 
     async def close(self) -> None:
         """The App closes the Bot's session after the Dispatcher's shutdown, not aiohttp."""
+
+
+def mount(
+    web_app: web.Application,
+    dp: Dispatcher,
+    bot: Bot,
+    *,
+    path: str,
+    secret: str,
+    observer: Observer = NO_OBSERVER,
+) -> None:
+    """Serve the webhook at ``path`` of ``web_app`` and run the Dispatcher's startup/shutdown
+    with the server's (``polling=False``: there is no getUpdates offset to confirm at stop)."""
+    setup_application(web_app, dp, bot=bot, polling=False)
+    handler = CheckedRequestHandler(dp, bot, secret=secret, observer=observer)
+    handler.register(web_app, path=path)
 
 
 def _update(body: bytes, bot: Bot) -> Update | None:
