@@ -20,19 +20,13 @@ from aiohttp import web
 from bot.__main__ import main
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import TEST_TOKEN, say, start_bot, wait_until
+from tests.helpers import TEST_TOKEN, free_port, say, start_bot, wait_until
 
 CHAT = 42
 ORIGIN = "https://bot.example"
 URL = ORIGIN + "/tg/hook"
 SECRET = "process-secret"
 TITLE = "В России назвали Беларусь стратегическим партнером в сфере военно-технического"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bot_env(settings: Settings, api_url: str, **extra: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from bot.services.health import HealthPolicy
 from bot.telegram.session import JsonSession
 from bot.webhook import run_webhook
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ADMIN, TEST_TOKEN, say, start_bot, wait_until
+from tests.helpers import ADMIN, TEST_TOKEN, free_port, say, start_bot, wait_until
 
 CHAT = 42
 ORIGIN = "https://bot.example"
@@ -27,12 +27,6 @@ URL = ORIGIN + "/tg/hook"
 SECRET = "webhook-Secret_42"
 TITLE = "В России назвали Беларусь стратегическим партнером в сфере военно-технического"
 FAST_HEALTH = HealthPolicy(api_window=1.0, probe_every=0.2, snapshot_ttl=0.0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def webhook_settings(settings: Settings, fake: FakeTelegram, **changes: object) -> Settings:
