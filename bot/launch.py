@@ -79,6 +79,12 @@ async def _ready(app: App) -> int:
     if not settings.seeds_dir.is_dir():
         say(f"error: seeds folder {settings.seeds_dir} does not exist or is not a folder")
         return 1
+    try:  # first: a wrong address or token fails at once, before a long scan
+        me = await check_api(app.bot, settings.telegram_api_url)
+    except StartupError as exc:
+        say(f"error: {exc}")
+        return 1
+    log.info("Telegram at %s: the bot is @%s", settings.telegram_api_url, me.username)
     # An empty cache is filled before updates are taken, so the first reader gets answers.
     # Otherwise the startup scan is the scheduler's first tick: the cache already answers from
     # what earlier runs stored, and nothing is scanned twice.
@@ -89,10 +95,4 @@ async def _ready(app: App) -> int:
             say(f"error: {exc}")
             return 1
         log.info("seeds %s: %s", settings.seeds_dir, report.summary())
-    try:
-        me = await check_api(app.bot, settings.telegram_api_url)
-    except StartupError as exc:
-        say(f"error: {exc}")
-        return 1
-    log.info("Telegram at %s: the bot is @%s", settings.telegram_api_url, me.username)
     return 0

@@ -131,6 +131,7 @@ class InFlight(BaseMiddleware):
 
     def __init__(self, observer: Observer = NO_OBSERVER) -> None:
         self.observer = observer
+        self._counting = observer is not NO_OBSERVER
         self.running: set[int] = set()
         self.max_seen = 0
         self._idle = asyncio.Event()
@@ -148,7 +149,7 @@ class InFlight(BaseMiddleware):
             outcome = "unhandled" if result is UNHANDLED else "ok"
             return result
         finally:
-            if isinstance(event, Update):
+            if self._counting and isinstance(event, Update):
                 self.observer.update_handled(
                     update_type(event), outcome, time.perf_counter() - started
                 )
