@@ -185,7 +185,7 @@ async def _unauthorized(request: web.Request) -> web.Response:
 @pytest.mark.parametrize(
     ("serve", "expected"),
     [
-        (_html, "is not a Bot API server: getMe got an HTML page"),
+        (_html, "is not a Bot API server: getMe got an HTML page (HTTP 200)"),
         (_no_ok, 'is not a Bot API server: getMe got JSON without the Bot API\'s "ok" field'),
         (_unauthorized, "rejected BOT_TOKEN (401 Unauthorized)"),
         (None, "cannot reach Telegram at TELEGRAM_API_URL"),

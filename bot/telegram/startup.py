@@ -18,6 +18,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import User, WebhookInfo
 
+from bot.telegram.session import NotBotApi
+
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 15
@@ -36,6 +38,8 @@ def _not_bot_api(url: str, exc: ClientDecodeError) -> StartupError:
         what = "an HTML page" if text.lstrip().startswith("<") else "a reply that is not JSON"
     else:
         what = 'JSON without the Bot API\'s "ok" field'
+    if isinstance(exc, NotBotApi):
+        what += f" (HTTP {exc.status})"
     return StartupError(
         f"TELEGRAM_API_URL {url} is not a Bot API server: getMe got {what}; "
         "check the address (requests go to {URL}/bot<token>/getMe)"
