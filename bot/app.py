@@ -9,7 +9,9 @@ theirs; nothing here starts a loop except the scheduler, on the Dispatcher's sta
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -25,6 +27,10 @@ from bot.services.subscriptions import SubscriptionService
 from bot.store.db import open_db
 from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
 from bot.telegram.publisher import AiogramPublisher
+
+if TYPE_CHECKING:
+    from bot.services.feeds import FeedService
+    from bot.sources.http import HttpLimits
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +55,9 @@ class App(Core):
     """The whole bot: the core, the delivery services, the Bot and its Dispatcher.
 
     ``scheduler`` is None when the front end asked for none (the offline console): then
-    /reload still scans and queues, and nothing is sent on the bot's own. An App runs once:
-    the front end runs it, stops it, then calls ``close``.
+    /reload still scans and queues, and nothing is sent on the bot's own. ``feeds`` polls FEEDS
+    beside the scheduler (None without FEEDS or without a scheduler). An App runs once: the
+    front end runs it, stops it, then calls ``close``.
     """
 
     subscriptions: SubscriptionService
@@ -60,6 +67,7 @@ class App(Core):
     dp: Dispatcher
     health: Health | None
     """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
+    feeds: FeedService | None = None
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -87,15 +95,17 @@ async def build_app(
     scheduler: bool = True,
     pacing: Pacing | None = None,
     monitoring: HealthPolicy | None = None,
+    feed_http: HttpLimits | None = None,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
-    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
-    With ``monitoring`` every layer reports to one ``Metrics`` and ``App.health`` answers the
-    HTTP server's /readyz and /metrics under that policy; without it nothing is counted.
-    Raises StoreError when the database cannot be opened.
+    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers;
+    with FEEDS the feed pollers start and stop with it (``feed_http``: the HTTP client's limits,
+    default connect 10 s / total 30 s / 5 MB). With ``monitoring`` every layer reports to one
+    ``Metrics`` and ``App.health`` answers the HTTP server's /readyz and /metrics under that
+    policy; without it nothing is counted. Raises StoreError when the database cannot be opened.
     """
     metrics = Metrics() if monitoring is not None else None
     core = await build_core(settings, NO_OBSERVER if metrics is None else metrics)
@@ -105,7 +115,9 @@ async def build_app(
             health = Health(
                 core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
             )
-        return _build_telegram(core, session, token, scheduler, pacing, health)
+        return _build_telegram(
+            core, session, token, scheduler, pacing, health, feed_http
+        )
     except BaseException:
         await core.close()
         raise
@@ -118,29 +130,34 @@ def _build_telegram(
     scheduler: bool,
     pacing: Pacing | None,
     health: Health | None,
+    feed_http: HttpLimits | None,
 ) -> App:
     settings, conn, observer = core.settings, core.conn, core.observer
     subscriptions = SubscriptionService(conn, core.search)
     bot = make_bot(settings.bot_token.reveal() if token is None else token, session, observer)
     deliverer = None
     if scheduler:
-        publisher = AiogramPublisher(bot, tz=settings.source_tz)
+        publisher = AiogramPublisher(bot, tz=settings.source_tz, utm=settings.utm_params)
         deliverer = Deliverer(
             conn, publisher, pacing=pacing, admin_ids=settings.admin_ids, observer=observer
         )
+    wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
         conn,
         ingestor=core.ingestor,
         subscriptions=subscriptions,
         channel_id=settings.channel_id,
         backlog=settings.post_backlog,
-        on_queued=_nothing_to_wake if deliverer is None else deliverer.wake,
+        on_queued=wake,
+        feeds=settings.feeds,
     )
-    schedule = None
+    schedule = feeds = None
     if deliverer is not None:
         schedule = Scheduler(
             publishing, deliverer, interval=settings.post_interval, observer=observer
         )
+        if settings.feeds:
+            feeds = _build_feeds(conn, settings, publishing, wake, feed_http)
     dp = build_dispatcher(
         settings,
         search=core.search,
@@ -149,7 +166,7 @@ def _build_telegram(
         observer=observer,
     )
     if schedule is not None:
-        _hook_scheduler(schedule, dp, bot, settings)
+        _hook_scheduler(schedule, dp, bot, settings, feeds)
     return App(
         settings=settings,
         conn=conn,
@@ -162,11 +179,42 @@ def _build_telegram(
         bot=bot,
         dp=dp,
         health=health,
+        feeds=feeds,
     )
 
 
-def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings) -> None:
-    """Start the scheduler on dp.startup, stop it on dp.shutdown (after the handlers' hook)."""
+def _build_feeds(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    publishing: PublishingService,
+    wake: Callable[[], None],
+    limits: HttpLimits | None,
+) -> FeedService:
+    """The feed pollers (FEEDS): one HTTP client, the item store, admin notes via the outbox;
+    what a poll adds is announced like a scan's new files. Imported only when FEEDS is set."""
+    from bot.services.feed_items import FeedItems
+    from bot.services.feeds import FeedService
+    from bot.services.notes import AdminNotes
+    from bot.sources.http import HttpClient
+
+    http = HttpClient(limits=limits)
+    return FeedService(
+        conn,
+        http,
+        FeedItems(conn, http, settings.source_tz),
+        settings.feeds,
+        interval=settings.feed_interval,
+        backlog=settings.post_backlog,
+        notes=AdminNotes(conn, settings.admin_ids, on_queued=wake),
+        on_added=publishing.announce,
+    )
+
+
+def _hook_scheduler(
+    scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings, feeds: FeedService | None
+) -> None:
+    """Start the scheduler (and the feed pollers) on dp.startup, stop them on dp.shutdown
+    (after the handlers' hook)."""
 
     async def start_scheduler() -> None:
         await bot.me()  # the posts' deep links name the bot: fail the start early without it
@@ -177,8 +225,13 @@ def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Se
             settings.channel_id or "not configured",
             settings.post_backlog,
         )
+        if feeds is not None:
+            feeds.start()
+            log.info("polling %d feed(s) every %g s", len(feeds.feeds), feeds.interval)
 
     async def stop_scheduler() -> None:
+        if feeds is not None:
+            await feeds.stop()
         await scheduler.stop()
 
     dp.startup.register(start_scheduler)

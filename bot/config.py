@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -64,6 +64,9 @@ class Settings:
     http_listen: tuple[str, int] = DEFAULT_LISTEN
     http_listen_set: bool = False
     """HTTP_LISTEN was given: polling mode then serves /healthz, /readyz and /metrics too."""
+    feeds: tuple[str, ...] = ()
+    feed_interval: float = 300.0
+    utm_params: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_token(self) -> bool:
@@ -87,6 +90,9 @@ class Settings:
             post_backlog=int(_number(env, "POST_BACKLOG", 5, minimum=0, integer=True)),
             source_tz=_zone(_get(env, "SOURCE_TZ", "Europe/Moscow")),
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
+            feeds=_feeds(_get(env, "FEEDS")),
+            feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
+            utm_params=_utm_params(_get(env, "UTM_PARAMS")),
             **_webhook(env),
         )
 
@@ -227,6 +233,39 @@ def _log_level(value: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return level
+
+
+def _feeds(value: str) -> tuple[str, ...]:
+    """Comma-separated absolute http(s) URLs, each once, in the order given."""
+    urls: list[str] = []
+    for part in value.split(","):
+        url = part.strip()
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+            raise ConfigError(
+                f"FEEDS must be comma-separated http:// or https:// feed URLs, got {url!r}"
+            )
+        if url not in urls:
+            urls.append(url)
+    return tuple(urls)
+
+
+def _utm_params(value: str) -> tuple[tuple[str, str], ...]:
+    """A query string such as ``utm_source=telegram&utm_medium=channel``."""
+    if not value:
+        return ()
+    try:
+        pairs = parse_qsl(value.lstrip("?"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        pairs = []
+    if not pairs or any(not k.strip() or " " in k for k, _ in pairs):
+        raise ConfigError(
+            f"UTM_PARAMS must be a query string like utm_source=telegram&utm_medium=channel, "
+            f"got {value!r}"
+        )
+    return tuple(pairs)
 
 
 def configure_logging(level: str) -> None:

@@ -8,8 +8,17 @@ from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-Kind = Literal["channel", "subscriber"]
-"""Who an outbox delivery is for: the channel post or a subscriber's alert."""
+Kind = Literal["channel", "subscriber", "note"]
+"""What an outbox delivery is: the channel post, a subscriber's alert, or a note to an admin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A private note to an admin (a feed failing, recovering): a text catalogue key and its
+    values, rendered by the telegram layer when the outbox sends it."""
+
+    key: str
+    values: dict[str, str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,12 @@ class ParsedArticle:
     credit: str | None = None
     promo: tuple[str, ...] = ()
     date_from_mtime: bool = False
+    url: str | None = None
+    """The original address on the publisher's site (a feed item's link as the feed gave it)."""
+    image_url: str | None = None
+    """The article's main image, shown large above its channel post."""
+    teaser: bool = False
+    """Only the feed's teaser could be had, not the article's text."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +64,7 @@ class ArticleSummary:
     published_at: datetime
     lead: str
     credit: str | None = None
+    url: str | None = None
 
 
 MARK_START = "\ue000"

@@ -128,7 +128,9 @@ def _check_reply(srv: FakeTelegram, call: Call, chat_id: int) -> dict[str, Any] 
 
 @method("sendMessage")
 async def send_message(srv: FakeTelegram, call: Call) -> Any:
-    preview = v.link_preview_options(call.get("link_preview_options"))
+    preview = v.link_preview_options(
+        call.get("link_preview_options"), call.flag("disable_web_page_preview")
+    )
     text = srv.check_text(call, "text")
     markup = srv.check_markup(call)
     chat = srv.resolve_chat(call)
@@ -179,7 +181,9 @@ def _own_message(srv: FakeTelegram, call: Call, missing: str) -> SentMessage:
 
 @method("editMessageText")
 async def edit_message_text(srv: FakeTelegram, call: Call) -> Any:
-    preview = v.link_preview_options(call.get("link_preview_options"))
+    preview = v.link_preview_options(
+        call.get("link_preview_options"), call.flag("disable_web_page_preview")
+    )
     text = srv.check_text(call, "text")
     markup = srv.check_markup(call, inline_only=True)
     if call.get("inline_message_id"):

@@ -199,15 +199,20 @@ class Deliverer:
         The write lock covers only the two short database steps, so other writers (/subscribe,
         ingest) never wait for Telegram; the claim keeps the row from going out twice.
         """
-        article = await articles.get_article(self.conn, d.article_id)
+        article = None
+        if d.article_id is not None:
+            article = await articles.get_article(self.conn, d.article_id)
         claimed = await self._claim(d, article)
-        if claimed is None or article is None:
+        if claimed is None or (article is None and d.note is None):
             return
         error: SendError | None = None
         message_id: int | None = None
         try:
             async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
-                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+                if article is not None:
+                    message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+                elif d.note is not None:
+                    message_id = await self.publisher.send_note(d.chat_id, d.note)
         except SendError as exc:
             error = exc
         except Exception as exc:  # anything unexpected is treated as transient
@@ -221,7 +226,8 @@ class Deliverer:
                 await outbox.mark_sent(
                     self.conn, d.id, message_id=message_id, now=time.time(), claim=claim
                 )
-                log.info("sent article %d to %s (%s)", d.article_id, d.chat_id, d.kind)
+                what = f"article {d.article_id}" if article is not None else "a note"
+                log.info("sent %s to %s (%s)", what, d.chat_id, d.kind)
                 self._observe(d, "ok")
             else:
                 notify = await self._refused(claimed, error)
@@ -235,7 +241,7 @@ class Deliverer:
         """Reserve the row for one send; None when it must not go now (cancelled meanwhile,
         claimed by another deliverer, article withdrawn, channel paused)."""
         async with write_lock(self.conn):
-            if article is None:
+            if article is None and d.kind != "note":
                 await outbox.cancel(self.conn, d.id, reason="article withdrawn")
                 return None
             if d.kind == "channel" and await state.paused(self.conn) is not None:
@@ -282,7 +288,7 @@ class Deliverer:
                 await subscribers.remove_all(self.conn, int(d.chat_id))
                 await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
         elif isinstance(exc, BadMessage):
-            log.error("article %d to %s rejected for good: %s", d.article_id, d.chat_id, exc)
+            log.error("delivery %d to %s rejected for good: %s", d.id, d.chat_id, exc)
             self._observe(d, "failed")
             await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         elif d.attempts + 1 >= self.pacing.max_attempts:

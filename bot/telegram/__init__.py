@@ -69,7 +69,7 @@ def build_dispatcher(
         subscriptions=subscriptions,
         publishing=publishing,
         queries=queries,
-        views=Views(search, settings.source_tz, queries),
+        views=Views(search, settings.source_tz, queries, utm=settings.utm_params),
         inflight=inflight,
     )
     dp.update.outer_middleware(inflight)

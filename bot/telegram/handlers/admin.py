@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.models import IngestReport
 from bot.services.ingest import IngestError
 from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
+from bot.store.feeds import FeedState
 from bot.telegram.filters import IsAdmin
 from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
 from bot.telegram.texts import Lang, t
@@ -100,13 +101,31 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
             t(
                 lang,
                 "stats_failure",
-                article=d.article_id,
+                article=t(lang, "stats_note") if d.article_id is None else d.article_id,
                 chat=escape(d.chat_id),
                 error=_short(d.last_error or "?", 300),
             )
             for d in o.recent_failures
         ]
+    if s.feeds:
+        lines.append(t(lang, "stats_feeds"))
+        lines += [feed_line(f, tz, lang) for f in s.feeds]
     return "\n".join(lines)
+
+
+def feed_line(f: FeedState, tz: ZoneInfo, lang: Lang) -> str:
+    """One feed in /stats: last success, last error (with its time) and the items it lists."""
+    error = t(lang, "stats_feed_no_error")
+    if f.last_error:
+        error = f"{_short(f.last_error, 200)} ({_when(f.last_error_at, tz, lang)})"
+    return t(
+        lang,
+        "stats_feed",
+        url=_short(f.url, 200),
+        success=_when(f.last_success_at, tz, lang),
+        error=error,
+        items=f.item_count,
+    )
 
 
 async def reload(message: Message, publishing: PublishingService, lang: Lang) -> None:
