@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.config import ConfigError, Settings
+from bot.observe import NO_OBSERVER, Observer
+from bot.services.health import Health, HealthPolicy
 from bot.services.ingest import Ingestor
+from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing, Scheduler
 from bot.services.search import SearchService
@@ -42,6 +45,7 @@ class Core:
     conn: aiosqlite.Connection
     ingestor: Ingestor
     search: SearchService
+    observer: Observer
 
     async def close(self) -> None:
         """Close the database (the one connection of the process)."""
@@ -63,6 +67,8 @@ class App(Core):
     scheduler: Scheduler | None
     bot: Bot
     dp: Dispatcher
+    health: Health | None
+    """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
     feeds: FeedService | None = None
 
     async def close(self) -> None:
@@ -71,14 +77,15 @@ class App(Core):
         await self.conn.close()
 
 
-async def build_core(settings: Settings) -> Core:
+async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Core:
     """Open the database (StoreError when it cannot be) and the services on it."""
     conn = await open_db(settings.db_path)
     return Core(
         settings=settings,
         conn=conn,
         ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
-        search=SearchService(conn),
+        search=SearchService(conn, observer=observer),
+        observer=observer,
     )
 
 
@@ -90,23 +97,34 @@ async def build_app(
     scheduler: bool = True,
     pacing: Pacing | None = None,
     clock: Callable[[], float] = time.time,
+    monitoring: HealthPolicy | None = None,
     feed_http: HttpLimits | None = None,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
-    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
-    With FEEDS the feed pollers start and stop with it (``feed_http``: the HTTP client's
-    limits, default connect 10 s / total 30 s / 5 MB). ``clock`` is the wall clock the quiet
-    hours are read on (tests stand at any hour). Raises ConfigError for a post template that
-    cannot be used, StoreError when the database cannot be opened.
+    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers;
+    with FEEDS the feed pollers start and stop with it (``feed_http``: the HTTP client's limits,
+    default connect 10 s / total 30 s / 5 MB). ``clock`` is the wall clock the quiet hours are
+    read on (tests stand at any hour). With ``monitoring`` every layer reports to one
+    ``Metrics`` and ``App.health`` answers the HTTP server's /readyz and /metrics under that
+    policy; without it nothing is counted. Raises ConfigError for a post template that cannot
+    be used, StoreError when the database cannot be opened.
     """
     renderer = _post_renderer(settings)
     _warn_unwired(settings)
-    core = await build_core(settings)
+    metrics = Metrics() if monitoring is not None else None
+    core = await build_core(settings, NO_OBSERVER if metrics is None else metrics)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing, renderer, clock, feed_http)
+        health = None
+        if metrics is not None:
+            health = Health(
+                core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
+            )
+        return _build_telegram(
+            core, session, token, scheduler, pacing, health, feed_http, renderer, clock
+        )
     except BaseException:
         await core.close()
         raise
@@ -157,13 +175,14 @@ def _build_telegram(
     token: str | None,
     scheduler: bool,
     pacing: Pacing | None,
+    health: Health | None,
+    feed_http: HttpLimits | None,
     renderer: PostRenderer,
     clock: Callable[[], float],
-    feed_http: HttpLimits | None,
 ) -> App:
-    settings, conn = core.settings, core.conn
+    settings, conn, observer = core.settings, core.conn, core.observer
     subscriptions = SubscriptionService(conn, core.search)
-    bot = make_bot(settings.bot_token.reveal() if token is None else token, session)
+    bot = make_bot(settings.bot_token.reveal() if token is None else token, session, observer)
     deliverer = None
     if scheduler:
         publisher = AiogramPublisher(
@@ -174,7 +193,9 @@ def _build_telegram(
             clock=clock,
             utm=settings.utm_params,
         )
-        deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+        deliverer = Deliverer(
+            conn, publisher, pacing=pacing, admin_ids=settings.admin_ids, observer=observer
+        )
     wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
         conn,
@@ -187,7 +208,9 @@ def _build_telegram(
     )
     schedule = feeds = None
     if deliverer is not None:
-        schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+        schedule = Scheduler(
+            publishing, deliverer, interval=settings.post_interval, observer=observer
+        )
         if settings.feeds:
             feeds = _build_feeds(conn, settings, publishing, wake, feed_http)
     dp = build_dispatcher(
@@ -196,6 +219,7 @@ def _build_telegram(
         subscriptions=subscriptions,
         publishing=publishing,
         renderer=renderer,
+        observer=observer,
     )
     if schedule is not None:
         _hook_scheduler(schedule, dp, bot, settings, feeds)
@@ -204,11 +228,13 @@ def _build_telegram(
         conn=conn,
         ingestor=core.ingestor,
         search=core.search,
+        observer=observer,
         subscriptions=subscriptions,
         publishing=publishing,
         scheduler=schedule,
         bot=bot,
         dp=dp,
+        health=health,
         feeds=feeds,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,12 @@ from bot.quiet import QUIET_MODES, QuietHours, QuietMode, parse_quiet_hours
 from bot.targets import TargetsError, default_targets, load_targets
 
 DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_LISTEN = ("127.0.0.1", 8080)
+WEBHOOK_PORTS = (80, 88, 443, 8443)
+"""The only ports Telegram delivers webhooks to (setWebhook refuses any other)."""
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
+"""Served by the bot's own HTTP server, so the webhook cannot live there."""
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -62,6 +69,12 @@ class Settings:
     """From TARGETS_FILE, else CHANNEL_ID as the one target (empty without either)."""
     quiet_hours: QuietHours | None = None
     quiet_mode: QuietMode = "silent"
+    webhook_url: str | None = None
+    """WEBHOOK_URL: set means webhook mode; its path is where updates arrive."""
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""), repr=False)
+    http_listen: tuple[str, int] = DEFAULT_LISTEN
+    http_listen_set: bool = False
+    """HTTP_LISTEN was given: polling mode then serves /healthz, /readyz and /metrics too."""
     feeds: tuple[str, ...] = ()
     feed_interval: float = 300.0
     utm_params: tuple[tuple[str, str], ...] = ()
@@ -99,6 +112,7 @@ class Settings:
             feeds=_feeds(_get(env, "FEEDS")),
             feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
             utm_params=_utm_params(_get(env, "UTM_PARAMS")),
+            **_webhook(env),
         )
 
     def with_paths(self, seeds_dir: Path | None = None, db_path: Path | None = None) -> Settings:
@@ -151,6 +165,61 @@ def _admin_ids(value: str) -> frozenset[int]:
                 f"ADMIN_IDS must be comma-separated numeric user ids, got {part!r}"
             ) from None
     return frozenset(ids)
+
+
+def _webhook(env: Mapping[str, str]) -> dict[str, object]:
+    """WEBHOOK_URL, WEBHOOK_SECRET and HTTP_LISTEN, checked together: never a webhook without
+    a secret, never one Telegram would refuse to call."""
+    listen = _get(env, "HTTP_LISTEN")
+    url, secret = _get(env, "WEBHOOK_URL"), _get(env, "WEBHOOK_SECRET")
+    values: dict[str, object] = {
+        "http_listen": _listen(listen) if listen else DEFAULT_LISTEN,
+        "http_listen_set": bool(listen),
+    }
+    if not url:
+        return values
+    values["webhook_url"] = _webhook_url(url)
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET must be set with WEBHOOK_URL (1-256 of A-Za-z0-9_-)")
+    if len(secret) > 256:
+        raise ConfigError(f"WEBHOOK_SECRET must be at most 256 characters, got {len(secret)}")
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError("WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (it has other characters)")
+    values["webhook_secret"] = Secret(secret)
+    return values
+
+
+def _webhook_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(f"WEBHOOK_URL must be an https:// address, got {value!r}")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_URL has a bad port, got {value!r}") from None
+    if port not in WEBHOOK_PORTS:
+        raise ConfigError(f"WEBHOOK_URL must use port 443, 80, 88 or 8443, got {port}")
+    if parts.fragment or (parts.path or "/") in RESERVED_PATHS:
+        raise ConfigError(
+            f"WEBHOOK_URL needs a path of its own (not {', '.join(RESERVED_PATHS)}, no #), "
+            f"got {value!r}"
+        )
+    return value
+
+
+def webhook_path(url: str) -> str:
+    """The local route for WEBHOOK_URL: its path (a reverse proxy passes it through)."""
+    return urlsplit(url).path or "/"
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(
+            f"HTTP_LISTEN must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got {value!r}"
+        )
+    return host, int(port)
 
 
 def _number(

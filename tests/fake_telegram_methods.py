@@ -81,30 +81,17 @@ async def get_updates(srv: FakeTelegram, call: Call) -> Any:
 
 @method("setWebhook")
 async def set_webhook(srv: FakeTelegram, call: Call) -> Any:
-    if not call.get("url"):
-        raise bad("bad webhook: an HTTPS URL must be provided for webhook")
-    srv.webhook = call.decoded()
-    if call.flag("drop_pending_updates"):
-        srv.updates.drop_pending()
-    return True
+    return srv.set_webhook(call)
 
 
 @method("deleteWebhook")
 async def delete_webhook(srv: FakeTelegram, call: Call) -> Any:
-    srv.webhook = None
-    if call.flag("drop_pending_updates"):
-        srv.updates.drop_pending()
-    return True
+    return srv.delete_webhook(call)
 
 
 @method("getWebhookInfo")
 async def get_webhook_info(srv: FakeTelegram, call: Call) -> Any:
-    url = (srv.webhook or {}).get("url", "")
-    return {
-        "url": url,
-        "has_custom_certificate": False,
-        "pending_update_count": len(srv.updates.pending),
-    }
+    return srv.webhook_info()
 
 
 def _check_reply(srv: FakeTelegram, call: Call, chat_id: int) -> dict[str, Any] | None:

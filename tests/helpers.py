@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -253,6 +254,13 @@ async def say(
 def channel(fake: FakeTelegram) -> int:
     """The chat id of the fake's channel @news."""
     return int(fake.chat("@news").id)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for HTTP_LISTEN)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
