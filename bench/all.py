@@ -41,6 +41,8 @@ SCRIPTS = (
     ("burst", "burst.py", 900),
     ("fanout", "fanout.py", 900),
     ("runtime", "runtime.py", 1800),
+    ("extraction", "extraction.py", 300),
+    ("feed_latency", "feed_latency.py", 600),
 )
 
 Row = dict[str, Any]

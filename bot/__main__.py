@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="{run,ingest,search,console}")
 
-    run = sub.add_parser("run", help="start the Telegram bot (long polling)")
+    run = sub.add_parser("run", help="start the Telegram bot (polling, or webhook mode)")
     run.add_argument(
         "--console-if-no-token",
         action="store_true",
@@ -94,12 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_console(settings))
         return asyncio.run(run_bot(settings, console_if_no_token=args.console_if_no_token))
+    except ConfigError as exc:  # a config file checked while building (POST_TEMPLATE)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
 async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
-    """``run``: long polling; without a token the console (when asked) or exit code 2."""
+    """``run``: long polling, or the webhook when WEBHOOK_URL is set; without a token the
+    console (when asked) or exit code 2."""
     if not settings.has_token:
         if console_if_no_token:
             _say("BOT_TOKEN is not set, so starting the offline console (python -m bot console).")
@@ -108,6 +112,10 @@ async def run_bot(settings: Settings, *, console_if_no_token: bool) -> int:
             return await run_console(settings)
         _say(NO_TOKEN)
         return 2
+    if settings.webhook_url:
+        from bot.webhook import run_webhook
+
+        return await run_webhook(settings)
     from bot.polling import run_polling
 
     return await run_polling(settings)

@@ -9,13 +9,18 @@ theirs; nothing here starts a loop except the scheduler, on the Dispatcher's sta
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.observe import NO_OBSERVER, Observer
+from bot.services.health import Health, HealthPolicy
 from bot.services.ingest import Ingestor
+from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing, Scheduler
 from bot.services.search import SearchService
@@ -23,7 +28,10 @@ from bot.services.subscriptions import SubscriptionService
 from bot.store.db import open_db
 
 if TYPE_CHECKING:  # imported when an App is built: `python -m bot ingest` never loads aiogram
+    from bot.services.feeds import FeedService
+    from bot.sources.http import HttpLimits
     from bot.telegram import Bot, Dispatcher, Session
+    from bot.telegram.templates import PostRenderer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,7 @@ class Core:
     conn: aiosqlite.Connection
     ingestor: Ingestor
     search: SearchService
+    observer: Observer
 
     async def close(self) -> None:
         """Close the database (the one connection of the process)."""
@@ -47,8 +56,9 @@ class App(Core):
     """The whole bot: the core, the delivery services, the Bot and its Dispatcher.
 
     ``scheduler`` is None when the front end asked for none (the offline console): then
-    /reload still scans and queues, and nothing is sent on the bot's own. An App runs once:
-    the front end runs it, stops it, then calls ``close``.
+    /reload still scans and queues, and nothing is sent on the bot's own. ``feeds`` polls FEEDS
+    beside the scheduler (None without FEEDS or without a scheduler). An App runs once: the
+    front end runs it, stops it, then calls ``close``.
     """
 
     subscriptions: SubscriptionService
@@ -56,6 +66,9 @@ class App(Core):
     scheduler: Scheduler | None
     bot: Bot
     dp: Dispatcher
+    health: Health | None
+    """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
+    feeds: FeedService | None = None
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -63,14 +76,15 @@ class App(Core):
         await self.conn.close()
 
 
-async def build_core(settings: Settings) -> Core:
+async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Core:
     """Open the database (StoreError when it cannot be) and the services on it."""
     conn = await open_db(settings.db_path)
     return Core(
         settings=settings,
         conn=conn,
         ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
-        search=SearchService(conn),
+        search=SearchService(conn, observer=observer),
+        observer=observer,
     )
 
 
@@ -81,68 +95,188 @@ async def build_app(
     token: str | None = None,
     scheduler: bool = True,
     pacing: Pacing | None = None,
+    clock: Callable[[], float] = time.time,
+    monitoring: HealthPolicy | None = None,
+    feed_http: HttpLimits | None = None,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
-    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
-    Raises StoreError when the database cannot be opened.
+    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers;
+    with FEEDS the feed pollers start and stop with it (``feed_http``: the HTTP client's limits,
+    default connect 10 s / total 30 s / 5 MB). ``clock`` is the wall clock the quiet hours are
+    read on (tests stand at any hour). With ``monitoring`` every layer reports to one
+    ``Metrics`` and ``App.health`` answers the HTTP server's /readyz and /metrics under that
+    policy; without it nothing is counted. Raises ConfigError for a post template that cannot
+    be used, StoreError when the database cannot be opened.
     """
-    core = await build_core(settings)
+    renderer = _post_renderer(settings)
+    _warn_unwired(settings)
+    metrics = Metrics() if monitoring is not None else None
+    core = await build_core(settings, NO_OBSERVER if metrics is None else metrics)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing)
+        health = None
+        if metrics is not None:
+            health = Health(
+                core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
+            )
+        return _build_telegram(
+            core, session, token, scheduler, pacing, health, feed_http, renderer, clock
+        )
     except BaseException:
         await core.close()
         raise
 
 
+def _post_renderer(settings: Settings) -> PostRenderer:
+    """POST_TEMPLATE checked on a sample article (the default without it); the targets'
+    templates are checked the same way."""
+    from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
+
+    renderer = default_renderer()
+    if settings.post_template is not None:
+        try:
+            renderer = PostRenderer.from_file(settings.post_template, settings.source_tz)
+        except TemplateProblem as exc:
+            raise ConfigError(f"POST_TEMPLATE {exc}") from None
+    for i, target in enumerate(settings.targets, start=1):
+        if target.template is None:
+            continue
+        try:
+            PostRenderer.from_file(target.template, settings.source_tz)
+        except TemplateProblem as exc:
+            raise ConfigError(
+                f"TARGETS_FILE {settings.targets_file}: target {i} (chat {target.chat}): "
+                f"template {exc}"
+            ) from None
+    return renderer
+
+
+def _warn_unwired(settings: Settings) -> None:
+    """Say at start which editor settings are checked but not acted on yet."""
+    if settings.targets_file is not None:
+        log.warning(
+            "TARGETS_FILE %s: %d target(s) checked; posting to several targets is not wired "
+            "yet, channel posts still go to CHANNEL_ID (%s)",
+            settings.targets_file,
+            len(settings.targets),
+            settings.channel_id or "not configured",
+        )
+    if settings.quiet_hours is not None and settings.quiet_mode == "hold":
+        log.warning(
+            "QUIET_MODE=hold is not wired yet: in the quiet hours (%s) posts go out silently",
+            settings.quiet_hours,
+        )
+
+
 def _build_telegram(
-    core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
+    core: Core,
+    session: Session,
+    token: str | None,
+    scheduler: bool,
+    pacing: Pacing | None,
+    health: Health | None,
+    feed_http: HttpLimits | None,
+    renderer: PostRenderer,
+    clock: Callable[[], float],
 ) -> App:
     # Here, not at the top: importing aiogram takes seconds and ~165 MB (its pydantic models),
     # which the commands that need only the Core (ingest, search) should not pay.
     from bot.telegram import build_dispatcher, make_bot
     from bot.telegram.publisher import AiogramPublisher
 
-    settings, conn = core.settings, core.conn
+    settings, conn, observer = core.settings, core.conn, core.observer
     subscriptions = SubscriptionService(conn, core.search)
-    bot = make_bot(settings.bot_token.reveal() if token is None else token, session)
+    bot = make_bot(settings.bot_token.reveal() if token is None else token, session, observer)
     deliverer = None
     if scheduler:
-        publisher = AiogramPublisher(bot, tz=settings.source_tz)
-        deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+        publisher = AiogramPublisher(
+            bot,
+            tz=settings.source_tz,
+            renderer=renderer,
+            quiet=settings.quiet_hours,
+            clock=clock,
+            utm=settings.utm_params,
+        )
+        deliverer = Deliverer(
+            conn, publisher, pacing=pacing, admin_ids=settings.admin_ids, observer=observer
+        )
+    wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
         conn,
         ingestor=core.ingestor,
         subscriptions=subscriptions,
         channel_id=settings.channel_id,
         backlog=settings.post_backlog,
-        on_queued=_nothing_to_wake if deliverer is None else deliverer.wake,
+        on_queued=wake,
+        feeds=settings.feeds,
     )
-    schedule = None
+    schedule = feeds = None
     if deliverer is not None:
-        schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+        schedule = Scheduler(
+            publishing, deliverer, interval=settings.post_interval, observer=observer
+        )
+        if settings.feeds:
+            feeds = _build_feeds(conn, settings, publishing, wake, feed_http)
     dp = build_dispatcher(
-        settings, search=core.search, subscriptions=subscriptions, publishing=publishing
+        settings,
+        search=core.search,
+        subscriptions=subscriptions,
+        publishing=publishing,
+        renderer=renderer,
+        observer=observer,
     )
     if schedule is not None:
-        _hook_scheduler(schedule, dp, bot, settings)
+        _hook_scheduler(schedule, dp, bot, settings, feeds)
     return App(
         settings=settings,
         conn=conn,
         ingestor=core.ingestor,
         search=core.search,
+        observer=observer,
         subscriptions=subscriptions,
         publishing=publishing,
         scheduler=schedule,
         bot=bot,
         dp=dp,
+        health=health,
+        feeds=feeds,
     )
 
 
-def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings) -> None:
-    """Start the scheduler on dp.startup, stop it on dp.shutdown (after the handlers' hook)."""
+def _build_feeds(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    publishing: PublishingService,
+    wake: Callable[[], None],
+    limits: HttpLimits | None,
+) -> FeedService:
+    """The feed pollers (FEEDS): one HTTP client, the item store, admin notes via the outbox;
+    what a poll adds is announced like a scan's new files. Imported only when FEEDS is set."""
+    from bot.services.feed_items import FeedItems
+    from bot.services.feeds import FeedService
+    from bot.services.notes import AdminNotes
+    from bot.sources.http import HttpClient
+
+    http = HttpClient(limits=limits)
+    return FeedService(
+        conn,
+        http,
+        FeedItems(conn, http, settings.source_tz),
+        settings.feeds,
+        interval=settings.feed_interval,
+        backlog=settings.post_backlog,
+        notes=AdminNotes(conn, settings.admin_ids, on_queued=wake),
+        on_added=publishing.announce,
+    )
+
+
+def _hook_scheduler(
+    scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Settings, feeds: FeedService | None
+) -> None:
+    """Start the scheduler (and the feed pollers) on dp.startup, stop them on dp.shutdown
+    (after the handlers' hook)."""
 
     async def start_scheduler() -> None:
         await bot.me()  # the posts' deep links name the bot: fail the start early without it
@@ -153,8 +287,13 @@ def _hook_scheduler(scheduler: Scheduler, dp: Dispatcher, bot: Bot, settings: Se
             settings.channel_id or "not configured",
             settings.post_backlog,
         )
+        if feeds is not None:
+            feeds.start()
+            log.info("polling %d feed(s) every %g s", len(feeds.feeds), feeds.interval)
 
     async def stop_scheduler() -> None:
+        if feeds is not None:
+            await feeds.stop()
         await scheduler.stop()
 
     dp.startup.register(start_scheduler)

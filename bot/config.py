@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from bot.models import Target
+from bot.quiet import QUIET_MODES, QuietHours, QuietMode, parse_quiet_hours
+from bot.targets import TargetsError, default_targets, load_targets
+
 DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_LISTEN = ("127.0.0.1", 8080)
+WEBHOOK_PORTS = (80, 88, 443, 8443)
+"""The only ports Telegram delivers webhooks to (setWebhook refuses any other)."""
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
+"""Served by the bot's own HTTP server, so the webhook cannot live there."""
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -50,6 +62,22 @@ class Settings:
     post_backlog: int = 5
     source_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     log_level: str = "INFO"
+    post_template: Path | None = None
+    """POST_TEMPLATE: checked (rendered for a sample article) when the App is built."""
+    targets_file: Path | None = None
+    targets: tuple[Target, ...] = ()
+    """From TARGETS_FILE, else CHANNEL_ID as the one target (empty without either)."""
+    quiet_hours: QuietHours | None = None
+    quiet_mode: QuietMode = "silent"
+    webhook_url: str | None = None
+    """WEBHOOK_URL: set means webhook mode; its path is where updates arrive."""
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""), repr=False)
+    http_listen: tuple[str, int] = DEFAULT_LISTEN
+    http_listen_set: bool = False
+    """HTTP_LISTEN was given: polling mode then serves /healthz, /readyz and /metrics too."""
+    feeds: tuple[str, ...] = ()
+    feed_interval: float = 300.0
+    utm_params: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_token(self) -> bool:
@@ -62,17 +90,29 @@ class Settings:
             if dotenv:
                 load_dotenv(Path.cwd() / ".env", override=False)
             env = os.environ
+        channel_id = _channel(_get(env, "CHANNEL_ID"))
+        source_tz = _zone(_get(env, "SOURCE_TZ", "Europe/Moscow"))
+        targets_file = _path(_get(env, "TARGETS_FILE"))
         return cls(
             bot_token=Secret(_get(env, "BOT_TOKEN")),
             telegram_api_url=_api_url(_get(env, "TELEGRAM_API_URL", DEFAULT_API_URL)),
-            channel_id=_channel(_get(env, "CHANNEL_ID")),
+            channel_id=channel_id,
             admin_ids=_admin_ids(_get(env, "ADMIN_IDS")),
             seeds_dir=Path(_get(env, "SEEDS_DIR", "seeds") or "seeds"),
             db_path=Path(_get(env, "DB_PATH", "data/bot.sqlite3") or "data/bot.sqlite3"),
             post_interval=_number(env, "POST_INTERVAL", 60.0, minimum=1.0),
             post_backlog=int(_number(env, "POST_BACKLOG", 5, minimum=0, integer=True)),
-            source_tz=_zone(_get(env, "SOURCE_TZ", "Europe/Moscow")),
+            source_tz=source_tz,
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
+            post_template=_path(_get(env, "POST_TEMPLATE")),
+            targets_file=targets_file,
+            targets=_targets(targets_file, channel_id),
+            quiet_hours=_quiet_hours(_get(env, "QUIET_HOURS"), source_tz),
+            quiet_mode=_quiet_mode(_get(env, "QUIET_MODE", "silent")),
+            feeds=_feeds(_get(env, "FEEDS")),
+            feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
+            utm_params=_utm_params(_get(env, "UTM_PARAMS")),
+            **_webhook(env),
         )
 
     def with_paths(self, seeds_dir: Path | None = None, db_path: Path | None = None) -> Settings:
@@ -127,6 +167,61 @@ def _admin_ids(value: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _webhook(env: Mapping[str, str]) -> dict[str, object]:
+    """WEBHOOK_URL, WEBHOOK_SECRET and HTTP_LISTEN, checked together: never a webhook without
+    a secret, never one Telegram would refuse to call."""
+    listen = _get(env, "HTTP_LISTEN")
+    url, secret = _get(env, "WEBHOOK_URL"), _get(env, "WEBHOOK_SECRET")
+    values: dict[str, object] = {
+        "http_listen": _listen(listen) if listen else DEFAULT_LISTEN,
+        "http_listen_set": bool(listen),
+    }
+    if not url:
+        return values
+    values["webhook_url"] = _webhook_url(url)
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET must be set with WEBHOOK_URL (1-256 of A-Za-z0-9_-)")
+    if len(secret) > 256:
+        raise ConfigError(f"WEBHOOK_SECRET must be at most 256 characters, got {len(secret)}")
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError("WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (it has other characters)")
+    values["webhook_secret"] = Secret(secret)
+    return values
+
+
+def _webhook_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(f"WEBHOOK_URL must be an https:// address, got {value!r}")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_URL has a bad port, got {value!r}") from None
+    if port not in WEBHOOK_PORTS:
+        raise ConfigError(f"WEBHOOK_URL must use port 443, 80, 88 or 8443, got {port}")
+    if parts.fragment or (parts.path or "/") in RESERVED_PATHS:
+        raise ConfigError(
+            f"WEBHOOK_URL needs a path of its own (not {', '.join(RESERVED_PATHS)}, no #), "
+            f"got {value!r}"
+        )
+    return value
+
+
+def webhook_path(url: str) -> str:
+    """The local route for WEBHOOK_URL: its path (a reverse proxy passes it through)."""
+    return urlsplit(url).path or "/"
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(
+            f"HTTP_LISTEN must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got {value!r}"
+        )
+    return host, int(port)
+
+
 def _number(
     env: Mapping[str, str], name: str, default: float, *, minimum: float, integer: bool = False
 ) -> float:
@@ -152,11 +247,72 @@ def _zone(value: str) -> ZoneInfo:
         ) from None
 
 
+def _path(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
+def _targets(path: Path | None, channel_id: str | None) -> tuple[Target, ...]:
+    if path is None:
+        return default_targets(channel_id)
+    try:
+        return load_targets(path)
+    except TargetsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _quiet_hours(value: str, tz: ZoneInfo) -> QuietHours | None:
+    try:
+        return parse_quiet_hours(value, tz)
+    except ValueError as exc:
+        raise ConfigError(f"QUIET_HOURS: {exc}") from None
+
+
+def _quiet_mode(value: str) -> QuietMode:
+    mode = value.lower()
+    for known in QUIET_MODES:
+        if mode == known:
+            return known
+    raise ConfigError(f"QUIET_MODE must be one of {', '.join(QUIET_MODES)}, got {value!r}")
+
+
 def _log_level(value: str) -> str:
     level = value.upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return level
+
+
+def _feeds(value: str) -> tuple[str, ...]:
+    """Comma-separated absolute http(s) URLs, each once, in the order given."""
+    urls: list[str] = []
+    for part in value.split(","):
+        url = part.strip()
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+            raise ConfigError(
+                f"FEEDS must be comma-separated http:// or https:// feed URLs, got {url!r}"
+            )
+        if url not in urls:
+            urls.append(url)
+    return tuple(urls)
+
+
+def _utm_params(value: str) -> tuple[tuple[str, str], ...]:
+    """A query string such as ``utm_source=telegram&utm_medium=channel``."""
+    if not value:
+        return ()
+    try:
+        pairs = parse_qsl(value.lstrip("?"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        pairs = []
+    if not pairs or any(not k.strip() or " " in k for k, _ in pairs):
+        raise ConfigError(
+            f"UTM_PARAMS must be a query string like utm_source=telegram&utm_medium=channel, "
+            f"got {value!r}"
+        )
+    return tuple(pairs)
 
 
 def configure_logging(level: str) -> None:

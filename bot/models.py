@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-Kind = Literal["channel", "subscriber"]
-"""Who an outbox delivery is for: the channel post or a subscriber's alert."""
+Kind = Literal["channel", "subscriber", "note"]
+"""What an outbox delivery is: the channel post, a subscriber's alert, or a note to an admin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A private note to an admin (a feed failing, recovering): a text catalogue key and its
+    values, rendered by the telegram layer when the outbox sends it."""
+
+    key: str
+    values: dict[str, str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,12 @@ class ParsedArticle:
     credit: str | None = None
     promo: tuple[str, ...] = ()
     date_from_mtime: bool = False
+    url: str | None = None
+    """The original address on the publisher's site (a feed item's link as the feed gave it)."""
+    image_url: str | None = None
+    """The article's main image, shown large above its channel post."""
+    teaser: bool = False
+    """Only the feed's teaser could be had, not the article's text."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +65,7 @@ class ArticleSummary:
     published_at: datetime
     lead: str
     credit: str | None = None
+    url: str | None = None
 
 
 MARK_START = "\ue000"
@@ -131,3 +148,26 @@ class Subscription:
     chat_id: int
     query: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One chat (and forum topic) that gets channel posts: TARGETS_FILE, or CHANNEL_ID alone.
+
+    ``chat`` is '@name' or a numeric id as text (as CHANNEL_ID); ``keywords`` empty means every
+    article, else an article matching any of them (the stemmed matching of subscriptions).
+    """
+
+    chat: str
+    topic: int | None = None
+    keywords: tuple[str, ...] = ()
+    silent: bool = False
+    template: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None]:
+        """What makes two targets the same: the chat (a '@name' in any case) and the topic."""
+        return (self.chat.lower(), self.topic)
+
+    def __str__(self) -> str:
+        return self.chat if self.topic is None else f"{self.chat} topic {self.topic}"

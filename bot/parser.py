@@ -93,6 +93,7 @@ _CREDIT = re.compile(
 _CRUMB_SEP = re.compile(r"\s*(?:/|›|»|>|→|\|)\s*")
 _CRUMB_HOME = re.compile(r"^главная\s*(?:/|›|»|>|→|\|)")
 _TERMINAL = tuple(".!?…:;")
+_SOURCE_URL = re.compile(r"^(?:url|источник)\s*:\s*(?P<url>https?://[^\s<>\"]+)$", re.IGNORECASE)
 
 
 class ParseError(Exception):
@@ -125,6 +126,7 @@ def parse(data: bytes, *, mtime: float, tz: ZoneInfo) -> ParsedArticle:
     if controls > MAX_CONTROL_SHARE * len(text):
         raise ParseError(f"binary file: {controls} of {len(text)} characters are control codes")
     lines = _lines(text)
+    url = _take_url(lines)
     if not any(lines):
         raise ParseError("file contains only whitespace")
     start, stamp, seen_date = _title_index(lines)
@@ -146,7 +148,20 @@ def parse(data: bytes, *, mtime: float, tz: ZoneInfo) -> ParsedArticle:
         credit=credit,
         promo=tuple(promo),
         date_from_mtime=published is None,
+        url=url,
     )
+
+
+def _take_url(lines: list[str]) -> str | None:
+    """The article's address from a ``URL: https://…`` or ``Источник: https://…`` line of its
+    own (the first one wins); every such line is blanked, so it is never text or a title."""
+    found: str | None = None
+    for i, line in enumerate(lines):
+        match = _SOURCE_URL.match(line)
+        if match:
+            found = found or match["url"]
+            lines[i] = ""
+    return found
 
 
 def _content(

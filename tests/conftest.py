@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.store.db import open_db
 from tests.fake_telegram import FakeTelegram
+from tests.feed_site import FeedSite
 from tests.helpers import MSK, copy_seeds
 
 
@@ -59,4 +60,11 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
     server.add_channel("news")
     async with server:
+        yield server
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    """A publisher's web site on 127.0.0.1 (tests/feed_site.py) serving what a test adds."""
+    async with FeedSite() as server:
         yield server

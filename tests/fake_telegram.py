@@ -21,8 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from tests import fake_telegram_validate as v
-from tests.fake_telegram_chats import ChatsMixin
 from tests.fake_telegram_faults import FaultsMixin
+from tests.fake_telegram_forums import ForumsMixin
 from tests.fake_telegram_limits import Clock, Limits, RateLimiter, RealClock, VirtualClock
 from tests.fake_telegram_methods import METHODS
 from tests.fake_telegram_model import (
@@ -40,6 +40,7 @@ from tests.fake_telegram_model import (
 from tests.fake_telegram_push import PushMixin
 from tests.fake_telegram_records import RecordsMixin
 from tests.fake_telegram_updates import UpdateQueue
+from tests.fake_telegram_webhook import WebhookMixin, WebhookPost
 
 __all__ = [
     "ApiError",
@@ -53,6 +54,7 @@ __all__ = [
     "RetryViolation",
     "SentMessage",
     "VirtualClock",
+    "WebhookPost",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ CHAT_SCOPED = frozenset(
 )
 
 
-class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
+class FakeTelegram(ForumsMixin, FaultsMixin, PushMixin, RecordsMixin, WebhookMixin):
     """The server: `async with FakeTelegram(...) as server`, or await start() / stop()."""
 
     def __init__(
@@ -120,13 +122,13 @@ class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
         self.commands: dict[tuple[tuple[Any, ...], str], list[dict[str, str]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.profile: dict[tuple[str, str], str] = {}
-        self.webhook: dict[str, Any] | None = None
         self.faults: list[Fault] = []
         self._flood_until: dict[int, float] = {}
         self._dead_chats: set[int] = set()
         self._bad_requests: set[tuple[str, str]] = set()
         self._file_ids = 0
         self._init_records()
+        self._init_webhook()
         self._runner: web.AppRunner | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -162,7 +164,8 @@ class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
         return self
 
     async def stop(self) -> None:
-        """Release long polls and close the listener."""
+        """Stop webhook deliveries, release long polls and close the listener."""
+        await self._stop_webhook()
         self.updates.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -253,6 +256,7 @@ class FakeTelegram(ChatsMixin, FaultsMixin, PushMixin, RecordsMixin):
             extra=extra,
             sender=dict(self.bot_user),
             seq=call.seq,
+            silent=call.flag("disable_notification"),
         )
         chat.next_message_id += 1
         self.messages[(chat.id, msg.message_id)] = msg

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tests import fake_telegram_validate as v
+from tests.fake_telegram_forums import ADMIN_RIGHTS, NO_PIN_RIGHTS, bot_can, thread_extra
 from tests.fake_telegram_model import NOT_MODIFIED, ApiError, Call, SentMessage, bad
 from tests.fake_telegram_updates import CONFLICT_WEBHOOK
 
@@ -41,24 +42,6 @@ _NO_GIFTS = {
     "premium_subscription": False,
     "gifts_from_channels": False,
 }
-_ADMIN_RIGHTS = (
-    "can_be_edited",
-    "is_anonymous",
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_promote_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-    "can_send_welcome_messages",
-    "can_post_messages",
-    "can_edit_messages",
-    "can_pin_messages",
-)
 
 
 def method(name: str) -> Callable[[Handler], Handler]:
@@ -98,30 +81,17 @@ async def get_updates(srv: FakeTelegram, call: Call) -> Any:
 
 @method("setWebhook")
 async def set_webhook(srv: FakeTelegram, call: Call) -> Any:
-    if not call.get("url"):
-        raise bad("bad webhook: an HTTPS URL must be provided for webhook")
-    srv.webhook = call.decoded()
-    if call.flag("drop_pending_updates"):
-        srv.updates.drop_pending()
-    return True
+    return srv.set_webhook(call)
 
 
 @method("deleteWebhook")
 async def delete_webhook(srv: FakeTelegram, call: Call) -> Any:
-    srv.webhook = None
-    if call.flag("drop_pending_updates"):
-        srv.updates.drop_pending()
-    return True
+    return srv.delete_webhook(call)
 
 
 @method("getWebhookInfo")
 async def get_webhook_info(srv: FakeTelegram, call: Call) -> Any:
-    url = (srv.webhook or {}).get("url", "")
-    return {
-        "url": url,
-        "has_custom_certificate": False,
-        "pending_update_count": len(srv.updates.pending),
-    }
+    return srv.webhook_info()
 
 
 def _check_reply(srv: FakeTelegram, call: Call, chat_id: int) -> dict[str, Any] | None:
@@ -141,13 +111,17 @@ def _check_reply(srv: FakeTelegram, call: Call, chat_id: int) -> dict[str, Any] 
 
 @method("sendMessage")
 async def send_message(srv: FakeTelegram, call: Call) -> Any:
-    preview = v.link_preview_options(call.get("link_preview_options"))
+    preview = v.link_preview_options(
+        call.get("link_preview_options"), call.flag("disable_web_page_preview")
+    )
     text = srv.check_text(call, "text")
     markup = srv.check_markup(call)
     chat = srv.resolve_chat(call)
     reply_to = _check_reply(srv, call, chat.id)
+    extra: dict[str, Any] = thread_extra(chat, call)
     srv.rate_limit(chat, call)
-    extra: dict[str, Any] = {"link_preview_options": preview} if preview else {}
+    if preview:
+        extra["link_preview_options"] = preview
     if reply_to:
         extra["reply_to_message"] = reply_to
     return srv.store_message(chat, text, call.get("text") or "", markup, call, extra).to_dict()
@@ -162,6 +136,7 @@ async def send_photo(srv: FakeTelegram, call: Call) -> Any:
     caption = srv.check_text(call, "caption", caption=True)
     markup = srv.check_markup(call)
     chat = srv.resolve_chat(call)
+    extra = thread_extra(chat, call)
     srv.rate_limit(chat, call)
     size = len(call.files[key]) if key is not None else 0
     file_id = f"AgAC{srv.next_file_id()}"
@@ -175,11 +150,11 @@ async def send_photo(srv: FakeTelegram, call: Call) -> Any:
         }
     ]
     return srv.store_message(
-        chat, caption, call.get("caption") or "", markup, call, {"photo": sizes}
+        chat, caption, call.get("caption") or "", markup, call, {**extra, "photo": sizes}
     ).to_dict()
 
 
-def _own_message(srv: FakeTelegram, call: Call, missing: str) -> SentMessage:
+def own_message(srv: FakeTelegram, call: Call, missing: str) -> SentMessage:
     chat = srv.resolve_chat(call)
     message_id = call.int("message_id")
     if not message_id:
@@ -190,15 +165,31 @@ def _own_message(srv: FakeTelegram, call: Call, missing: str) -> SentMessage:
     return msg
 
 
+@method("pinChatMessage")
+async def pin_chat_message(srv: FakeTelegram, call: Call) -> Any:
+    msg = own_message(srv, call, "message to pin not found")
+    chat = msg.chat
+    if chat.type == "channel" and not bot_can(chat, "can_edit_messages"):
+        raise bad(NO_PIN_RIGHTS, kind="state")
+    if chat.type in ("group", "supergroup") and not bot_can(chat, "can_pin_messages"):
+        raise bad(NO_PIN_RIGHTS, kind="state")
+    if msg.message_id in chat.pinned:
+        chat.pinned.remove(msg.message_id)
+    chat.pinned.append(msg.message_id)
+    return True
+
+
 @method("editMessageText")
 async def edit_message_text(srv: FakeTelegram, call: Call) -> Any:
-    preview = v.link_preview_options(call.get("link_preview_options"))
+    preview = v.link_preview_options(
+        call.get("link_preview_options"), call.flag("disable_web_page_preview")
+    )
     text = srv.check_text(call, "text")
     markup = srv.check_markup(call, inline_only=True)
     if call.get("inline_message_id"):
         srv.record_edit(None, call, text, markup)
         return True
-    msg = _own_message(srv, call, "message to edit not found")
+    msg = own_message(srv, call, "message to edit not found")
     if not msg.from_bot:
         raise bad("message can't be edited", kind="state")
     if "photo" in msg.extra:
@@ -217,7 +208,7 @@ async def edit_message_reply_markup(srv: FakeTelegram, call: Call) -> Any:
     if call.get("inline_message_id"):
         srv.record_edit(None, call, None, markup)
         return True
-    msg = _own_message(srv, call, "message to edit not found")
+    msg = own_message(srv, call, "message to edit not found")
     if not msg.from_bot:
         raise bad("message can't be edited", kind="state")
     if msg.reply_markup == markup:
@@ -228,7 +219,7 @@ async def edit_message_reply_markup(srv: FakeTelegram, call: Call) -> Any:
 
 @method("deleteMessage")
 async def delete_message(srv: FakeTelegram, call: Call) -> Any:
-    msg = _own_message(srv, call, "message to delete not found")
+    msg = own_message(srv, call, "message to delete not found")
     msg.deleted = True
     return True
 
@@ -362,7 +353,7 @@ async def get_chat_member(srv: FakeTelegram, call: Call) -> Any:
         return {"status": "left", "user": bot}
     if chat.type == "private":
         return {"status": "member", "user": bot}
-    rights = dict.fromkeys(_ADMIN_RIGHTS, True)
+    rights = dict(chat.bot_rights or dict.fromkeys(ADMIN_RIGHTS, True))
     rights.update(can_be_edited=False, is_anonymous=False)
     return {"status": "administrator", "user": bot, **rights}
 

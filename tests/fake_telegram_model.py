@@ -142,6 +142,10 @@ class FakeChat:
     state: str = "ok"
     migrated_to: int | None = None
     next_message_id: int = 1
+    is_forum: bool = False  # a supergroup with topics on (see fake_telegram_forums)
+    topics: dict[int, str] = field(default_factory=dict)  # message_thread_id -> name
+    bot_rights: dict[str, bool] | None = None  # None: an admin with every right (not private)
+    pinned: list[int] = field(default_factory=list)  # message ids, oldest pin first
 
     def to_dict(self) -> dict[str, Any]:
         """The Chat object."""
@@ -149,6 +153,8 @@ class FakeChat:
         for key in ("title", "username", "first_name", "last_name"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
+        if self.is_forum:
+            out["is_forum"] = True
         return out
 
     def user_dict(self) -> dict[str, Any]:
@@ -185,6 +191,7 @@ class SentMessage:
     extra: dict[str, Any] = field(default_factory=dict)
     sender: dict[str, Any] | None = None
     seq: int = 0  # seq of the request that sent it (0 for pushed user messages)
+    silent: bool = False  # sent with disable_notification (not part of the Message object)
 
     @property
     def chat_id(self) -> int:

@@ -121,12 +121,16 @@ class UpdateQueue:
         if self._active is not None:
             self._active.event.set()
 
+    def set_allowed(self, allowed: list[str]) -> None:
+        """allowed_updates of getUpdates or setWebhook (sticky; [] means the default)."""
+        self.allowed = frozenset(allowed) & ALL_UPDATE_TYPES or DEFAULT_ALLOWED
+
     async def get(
         self, *, offset: int, limit: int, timeout: int, allowed: list[str] | None
     ) -> list[dict[str, Any]]:
         """One getUpdates call; a newer call ends this one with 409."""
         if allowed is not None:
-            self.allowed = frozenset(allowed) & ALL_UPDATE_TYPES or DEFAULT_ALLOWED
+            self.set_allowed(allowed)
         self.confirm(offset)
         limit = min(max(limit, 1), 100)
         timeout = min(max(timeout, 0), LONG_POLL_MAX_TIMEOUT)

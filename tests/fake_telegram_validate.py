@@ -111,17 +111,37 @@ def _explicit_entities(raw: str) -> list[dict[str, Any]]:
     return given
 
 
-def link_preview_options(raw: str | None) -> dict[str, Any] | None:
-    """Parse LinkPreviewOptions (H8)."""
+PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
+
+
+def link_preview_options(raw: str | None, legacy_disabled: bool = False) -> dict[str, Any] | None:
+    """LinkPreviewOptions (H8) as the message will carry them, or None (Telegram's default).
+
+    Field types are checked (Boolean flags, String url). What takes effect is returned: a
+    disabled preview is only that; a url that is not a valid link is dropped (td keeps no
+    link it cannot check); prefer_small_media / prefer_large_media are ignored without an
+    explicit url [API]. Without the object the legacy disable_web_page_preview still counts.
+    """
     if raw is None or raw == "":
-        return None
+        return {"is_disabled": True} if legacy_disabled else None
     try:
         value = json.loads(raw)
     except ValueError:
         value = None
     if not isinstance(value, dict):
         raise bad("can't parse link preview options JSON object")
-    return value
+    for name in PREVIEW_FLAGS:
+        if name in value and not isinstance(value[name], bool):
+            raise bad(f'can\'t parse link preview options: Field "{name}" must be of type Boolean')
+    if "url" in value and not isinstance(value["url"], str):
+        raise bad('can\'t parse link preview options: Field "url" must be of type String')
+    if value.get("is_disabled"):
+        return {"is_disabled": True}
+    url = check_link(value.get("url") or "")
+    shown: dict[str, Any] = {"url": url} if url else {}
+    flags = PREVIEW_FLAGS[1:] if url else PREVIEW_FLAGS[3:]
+    shown.update({name: True for name in flags if value.get(name) is True})
+    return shown or None
 
 
 def _inline_button(button: Any) -> None:
@@ -299,6 +319,8 @@ def inline_results(
             )
             if strict_nesting and checked.nesting_errors:
                 raise strict_nesting_error(checked.nesting_errors[0])
+        if isinstance(content, dict) and "link_preview_options" in content:
+            link_preview_options(json.dumps(content["link_preview_options"]))
         if "reply_markup" in result:
             reply_markup(
                 json.dumps(result["reply_markup"]),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +22,7 @@ from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Pacing
 from bot.services.subscriptions import SubscriptionService
+from bot.sources.http import HttpLimits
 from bot.telegram.session import JsonSession
 from bot.text import stems
 from tests.fake_telegram import FakeTelegram, SentMessage
@@ -205,24 +208,35 @@ async def start_bot(
     scan: bool = True,
     pacing: Pacing | None = None,
     timeout: float = 60.0,
+    clock: Callable[[], float] = time.time,
+    feed_http: HttpLimits | None = None,
 ) -> BotApp:
     """Build the bot over a session to ``fake``, ingest the seeds (unless ``scan`` is off: then
     the scheduler's first tick does), and start polling.
 
-    ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's.
+    ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's;
+    ``clock`` the wall clock the quiet hours are read on; ``feed_http`` the feed client's limits
+    (FEEDS).
     """
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     session = JsonSession.over(fake.url, timeout=timeout)
-    app = await build_app(settings, session=session, pacing=pacing)
+    app = await build_app(
+        settings, session=session, pacing=pacing, clock=clock, feed_http=feed_http
+    )
     if scan:
         await app.ingestor.scan()
     polling = app.dp.start_polling(app.bot, polling_timeout=1, handle_signals=False)
     return BotApp(app, fake, asyncio.create_task(polling))
 
 
-async def start_fast_bot(settings: Settings, fake: FakeTelegram, pacing: Pacing = FAST) -> BotApp:
+async def start_fast_bot(
+    settings: Settings,
+    fake: FakeTelegram,
+    pacing: Pacing = FAST,
+    clock: Callable[[], float] = time.time,
+) -> BotApp:
     """The bot with delivery time scaled down; its scheduler's first tick ingests."""
-    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5)
+    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5, clock=clock)
 
 
 # ---- talking to it -----------------------------------------------------------------------------
@@ -242,6 +256,13 @@ def channel(fake: FakeTelegram) -> int:
     return int(fake.chat("@news").id)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for HTTP_LISTEN)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
     """Poll ``check`` every 50 ms until it holds; fail after ``timeout`` seconds."""
     for _ in range(int(timeout / 0.05)):
@@ -249,3 +270,23 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not reached in time")
+
+
+async def old_database(path: Path, version: int) -> None:
+    """A database file at schema ``version`` (schema.sql plus migrations up to it) holding one
+    seed article 'Старая' (id 1): what an older bot left behind, for migration tests."""
+    from importlib import resources
+
+    from bot.store.db import MIGRATIONS
+
+    old = await aiosqlite.connect(path)
+    await old.executescript(resources.files("bot.store").joinpath("schema.sql").read_text())
+    for step in range(2, version + 1):
+        await old.executescript(MIGRATIONS[step])
+    await old.execute(
+        "INSERT INTO articles (source, title, published_at, lead, file_size, file_mtime_ns, "
+        "content_hash, added_at) VALUES ('a.txt', 'Старая', 1.0, 'Лид', 1, 1, 'h', 1.0)"
+    )
+    await old.execute(f"PRAGMA user_version = {version}")
+    await old.commit()
+    await old.close()

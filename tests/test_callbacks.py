@@ -68,10 +68,12 @@ def test_menus_follow_botcommand_rules() -> None:
             for c in commands:
                 assert c.command.isascii() and c.command.islower() and len(c.command) <= 32
                 assert 1 <= len(c.description) <= 256
-    assert [c.command for c in menu("ru", True)][-5:] == [
+    assert [c.command for c in menu("ru", True)][-6:] == [
         "reload",
         "stats",
         "pause",
         "resume",
         "post",
+        "preview",
     ]
+    assert "preview" not in [c.command for c in menu("ru", False)]

@@ -62,6 +62,13 @@ def test_values_are_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("CHANNEL_ID", "my channel"),
         ("TELEGRAM_API_URL", "api.telegram.org"),
+        ("FEEDS", "example.com/rss"),
+        ("FEEDS", "https://site.example/rss, ftp://site.example/feed.xml"),
+        ("FEEDS", "https://"),
+        ("FEED_INTERVAL", "0.5"),
+        ("FEED_INTERVAL", "often"),
+        ("UTM_PARAMS", "utm_source"),
+        ("UTM_PARAMS", "=telegram"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -71,6 +78,23 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
     assert name in message
     assert "\n" not in message
     assert TOKEN not in message
+
+
+def test_feed_settings() -> None:
+    assert Settings.from_env({}).feeds == ()
+    assert Settings.from_env({}).feed_interval == 300
+    assert Settings.from_env({}).utm_params == ()
+    s = Settings.from_env(
+        {
+            "FEEDS": " https://site.example/rss ,,http://site.example/atom.xml,"
+            "https://site.example/rss",
+            "FEED_INTERVAL": "1",
+            "UTM_PARAMS": "utm_source=telegram&utm_medium=channel",
+        }
+    )
+    assert s.feeds == ("https://site.example/rss", "http://site.example/atom.xml")
+    assert s.feed_interval == 1
+    assert s.utm_params == (("utm_source", "telegram"), ("utm_medium", "channel"))
 
 
 def test_token_never_shown() -> None:

@@ -828,3 +828,64 @@ def test_parser_details() -> None:
     }
     with pytest.raises(HtmlParseError, match="surrogate"):
         parse_html("&#xD83D;")
+
+
+async def test_topics_exist_only_in_forum_supergroups(tg: tuple[FakeTelegram, Bot]) -> None:
+    server, bot = tg
+    forum = server.add_forum(-1002000000001, "Forum", "Политика", "Спорт")
+    politics, sport = sorted(forum.topics)
+    server.add_chat(-1002000000002, "supergroup", title="No topics")
+    server.add_channel("@news", -1001234567890)
+    sent = await bot.send_message(forum.id, "в тему", message_thread_id=sport)
+    assert sent.message_thread_id == sport and sent.is_topic_message
+    assert sent.chat.is_forum is True
+    assert server.sent_messages(forum.id)[-1].extra["message_thread_id"] == sport
+    general = await bot.send_message(forum.id, "без темы")  # the General topic
+    assert general.message_thread_id is None
+    for chat_id, thread in ((forum.id, 999), (-1002000000002, politics), ("@news", 1), (USER, 1)):
+        with pytest.raises(TelegramBadRequest) as err:
+            await bot.send_message(chat_id, "x", message_thread_id=thread)
+        assert err.value.message == "Bad Request: message thread not found"
+    server.delete_topic(forum.id, politics)
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(forum.id, "x", message_thread_id=politics)
+    with pytest.raises(ValueError):
+        server.add_topic(-1002000000002, "nope")
+    assert server.invalid_requests == []
+
+
+async def test_disable_notification_is_recorded(tg: tuple[FakeTelegram, Bot]) -> None:
+    server, bot = tg
+    await bot.send_message(USER, "тихо", disable_notification=True)
+    await bot.send_message(USER, "громко")
+    quiet, loud = server.sent_messages(USER)
+    assert (quiet.silent, loud.silent) == (True, False)
+    assert "disable_notification" not in quiet.to_dict()  # not a field of Message
+
+
+async def test_pin_needs_the_right_admin_right(tg: tuple[FakeTelegram, Bot]) -> None:
+    server, bot = tg
+    channel = server.add_channel("@news", -1001234567890)
+    group = server.add_chat(-1009, "supergroup", title="Group")
+    post = await bot.send_message("@news", "пост")
+    note = await bot.send_message(-1009, "объявление")
+    dm = await bot.send_message(USER, "личное")
+    assert await bot.pin_chat_message("@news", post.message_id)
+    assert await bot.pin_chat_message(-1009, note.message_id, disable_notification=True)
+    assert await bot.pin_chat_message(USER, dm.message_id)
+    assert channel.pinned == [post.message_id] and group.pinned == [note.message_id]
+    server.set_bot_rights("@news", can_edit_messages=False, can_pin_messages=True)
+    server.set_bot_rights(-1009, can_pin_messages=False, can_edit_messages=True)
+    for chat_id, message_id in (("@news", post.message_id), (-1009, note.message_id)):
+        with pytest.raises(TelegramBadRequest) as err:
+            await bot.pin_chat_message(chat_id, message_id)
+        assert err.value.message == (
+            "Bad Request: not enough rights to manage pinned messages in the chat"
+        )
+    member = await bot.get_chat_member(-1009, server.bot_id)
+    assert member.status == "administrator" and member.can_pin_messages is False
+    with pytest.raises(TelegramBadRequest, match="message to pin not found"):
+        await bot.pin_chat_message(USER, 9999)
+    server.kick_bot("@news")
+    with pytest.raises(TelegramForbiddenError):
+        await bot.pin_chat_message("@news", post.message_id)

@@ -16,10 +16,11 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot.models import Article, IngestReport, Kind
+from bot.models import Article, IngestReport, Kind, Note
 from bot.services.subscriptions import SubscriptionService
 from bot.store import articles, outbox, state
 from bot.store.db import transaction, write_lock
+from bot.store.feeds import FeedState, feed_states
 from bot.store.outbox import OutboxStats
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ class Publisher(Protocol):
         """Send the channel post or subscriber card; returns Telegram's message_id."""
         ...
 
+    async def send_note(self, chat_id: str, note: Note) -> int | None:
+        """Send a private note to an admin; returns Telegram's message_id."""
+        ...
+
     async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
         """Tell every admin in private that channel posting stopped and why."""
         ...
@@ -104,6 +109,8 @@ class PublishingStatus:
     subscriptions: int
     channel: str | None
     paused: str | None
+    feeds: tuple[FeedState, ...] = ()
+    """Each configured feed's health (FEEDS), in the configured order."""
 
 
 class PostOutcome(enum.StrEnum):
@@ -132,6 +139,7 @@ class PublishingService:
         channel_id: str | None,
         backlog: int,
         on_queued: Callable[[], None] = lambda: None,
+        feeds: tuple[str, ...] = (),
     ) -> None:
         self.conn = conn
         self.ingestor = ingestor
@@ -140,6 +148,8 @@ class PublishingService:
         self.backlog = backlog
         self.on_queued = on_queued
         """Called when there is something new to send (the deliverer's ``wake``)."""
+        self.feeds = feeds
+        """The configured feed URLs (FEEDS), whose health /stats shows."""
 
     async def channel_chat(self) -> str | None:
         """The channel's chat id now (after any recorded migration), None if not configured."""
@@ -150,10 +160,14 @@ class PublishingService:
     async def tick(self) -> TickResult:
         """Scan the seeds folder, queue what is new, wake the deliverer."""
         report = await self.ingestor.scan()
+        return TickResult(report, await self.announce())
+
+    async def announce(self) -> Queued:
+        """Queue what is new (from any source) and wake the deliverer if anything was."""
         queued = await self.queue_new()
         if queued.total:
             self.on_queued()
-        return TickResult(report, queued)
+        return queued
 
     async def queue_new(self) -> Queued:
         """Queue every unannounced article (oldest first) and mark it announced, atomically.
@@ -232,4 +246,5 @@ class PublishingService:
             subscriptions=subs,
             channel=await self.channel_chat(),
             paused=await state.paused(self.conn),
+            feeds=tuple(await feed_states(self.conn, list(self.feeds))),
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.models import Article
+from bot.observe import NO_OBSERVER, Observer
 from bot.services.ingest import IngestError
 from bot.services.publishing import (
     BadMessage,
@@ -129,9 +130,11 @@ class Deliverer:
         *,
         pacing: Pacing | None = None,
         admin_ids: frozenset[int] = frozenset(),
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.conn = conn
         self.publisher = publisher
+        self.observer = observer
         self.pacing = pacing or Pacing()
         self.pacer = Pacer(self.pacing)
         self.admin_ids = admin_ids
@@ -196,15 +199,20 @@ class Deliverer:
         The write lock covers only the two short database steps, so other writers (/subscribe,
         ingest) never wait for Telegram; the claim keeps the row from going out twice.
         """
-        article = await articles.get_article(self.conn, d.article_id)
+        article = None
+        if d.article_id is not None:
+            article = await articles.get_article(self.conn, d.article_id)
         claimed = await self._claim(d, article)
-        if claimed is None or article is None:
+        if claimed is None or (article is None and d.note is None):
             return
         error: SendError | None = None
         message_id: int | None = None
         try:
             async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
-                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+                if article is not None:
+                    message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
+                elif d.note is not None:
+                    message_id = await self.publisher.send_note(d.chat_id, d.note)
         except SendError as exc:
             error = exc
         except Exception as exc:  # anything unexpected is treated as transient
@@ -218,7 +226,9 @@ class Deliverer:
                 await outbox.mark_sent(
                     self.conn, d.id, message_id=message_id, now=time.time(), claim=claim
                 )
-                log.info("sent article %d to %s (%s)", d.article_id, d.chat_id, d.kind)
+                what = f"article {d.article_id}" if article is not None else "a note"
+                log.info("sent %s to %s (%s)", what, d.chat_id, d.kind)
+                self._observe(d, "ok")
             else:
                 notify = await self._refused(claimed, error)
         if notify is not None and self.admin_ids:
@@ -231,7 +241,7 @@ class Deliverer:
         """Reserve the row for one send; None when it must not go now (cancelled meanwhile,
         claimed by another deliverer, article withdrawn, channel paused)."""
         async with write_lock(self.conn):
-            if article is None:
+            if article is None and d.kind != "note":
                 await outbox.cancel(self.conn, d.id, reason="article withdrawn")
                 return None
             if d.kind == "channel" and await state.paused(self.conn) is not None:
@@ -245,6 +255,8 @@ class Deliverer:
         if isinstance(exc, RetryAfter):
             wait = exc.seconds + self.pacing.retry_slack
             self.pacer.block(d.chat_id, wait)
+            self.observer.retry_after_obeyed(exc.seconds)
+            self._observe(d, "retry")
             log.warning("429 for %s: waiting %.1f s before retrying", d.chat_id, wait)
             await outbox.reschedule(
                 self.conn, d.id, at=now + wait, error=str(exc), count=False, claim=claim
@@ -252,6 +264,7 @@ class Deliverer:
         elif isinstance(exc, ChatMigrated):
             new = str(exc.new_chat_id)
             log.warning("chat %s migrated to %s; following", d.chat_id, new)
+            self._observe(d, "retry")
             async with unlocked_transaction(self.conn):
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=False, claim=claim
@@ -261,6 +274,7 @@ class Deliverer:
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
             reason = f"Telegram refused the channel {d.chat_id}: {exc.description}"
             log.error("%s; channel posting paused, queue kept", reason)
+            self._observe(d, "retry")
             async with unlocked_transaction(self.conn):
                 await state.set_paused(self.conn, reason)
                 await outbox.reschedule(
@@ -269,17 +283,21 @@ class Deliverer:
             return reason
         elif isinstance(exc, ChatUnavailable):
             log.warning("subscriber %s unreachable (%s): unsubscribed", d.chat_id, exc)
+            self._observe(d, "failed")
             async with unlocked_transaction(self.conn):
                 await subscribers.remove_all(self.conn, int(d.chat_id))
                 await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
         elif isinstance(exc, BadMessage):
-            log.error("article %d to %s rejected for good: %s", d.article_id, d.chat_id, exc)
+            log.error("delivery %d to %s rejected for good: %s", d.id, d.chat_id, exc)
+            self._observe(d, "failed")
             await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         elif d.attempts + 1 >= self.pacing.max_attempts:
             log.error("delivery %d failed %d times, giving up: %s", d.id, d.attempts + 1, exc)
+            self._observe(d, "failed")
             await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         else:
             delay = self.pacing.backoff(d.attempts + 1)
+            self._observe(d, "retry")
             log.warning(
                 "delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id, exc, delay
             )
@@ -287,6 +305,10 @@ class Deliverer:
                 self.conn, d.id, at=now + delay, error=str(exc), count=True, claim=claim
             )
         return None
+
+    def _observe(self, d: Delivery, result: str) -> None:
+        """Count one attempt (the delivery's action once deliveries have one; 'send' now)."""
+        self.observer.delivered(d.kind, getattr(d, "action", "send"), result)
 
     async def _restore_pacing(self) -> None:
         """Seed the channel window with posts sent shortly before a restart."""
@@ -301,9 +323,15 @@ class Scheduler:
     """Runs the tick loop every ``interval`` seconds and the deliverer beside it."""
 
     def __init__(
-        self, publishing: PublishingService, deliverer: Deliverer | None, *, interval: float
+        self,
+        publishing: PublishingService,
+        deliverer: Deliverer | None,
+        *,
+        interval: float,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.publishing = publishing
+        self.observer = observer
         self.deliverer = deliverer
         self.interval = interval
         self._tasks: list[asyncio.Task[None]] = []
@@ -322,6 +350,7 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 result = await self.publishing.tick()
+                self.observer.ticked(result.report)
                 if first or result.report.changed or result.queued.total:
                     log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
                 if first:  # the startup scan: say once which seed files are broken
@@ -329,6 +358,7 @@ class Scheduler:
                         log.warning("seed file %s skipped: %s", failed.name, failed.reason)
                     first = False
             except Exception as exc:
+                self.observer.ticked(None)
                 log.error(
                     "scheduler tick failed (%s: %s); the next tick runs in %g s",
                     type(exc).__name__,

@@ -29,6 +29,7 @@ from typing import TypeVar, cast
 import aiosqlite
 
 from bot.models import Article, ArticleSummary, Page, SearchHit
+from bot.observe import NO_OBSERVER, Observer
 from bot.query import Query, Tier, parse
 from bot.snippets import snippet
 from bot.store import articles, fts
@@ -84,8 +85,10 @@ class SearchService:
         result_cache: int = RESULT_CACHE,
         external_check: float = EXTERNAL_CHECK,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.conn = conn
+        self.observer = observer
         self.weights = weights
         self.rank_cap = rank_cap
         self._df: dict[str, int] = {}
@@ -165,7 +168,11 @@ class SearchService:
         popular queries skip the ranking queries.
         """
         key = ("search", query if isinstance(query, str) else repr(query), page, per_page)
-        return await self._cached(key, lambda: self._search_uncached(query, page, per_page))
+        started = time.perf_counter()
+        try:
+            return await self._cached(key, lambda: self._search_uncached(query, page, per_page))
+        finally:
+            self.observer.search_done(time.perf_counter() - started)
 
     async def _cached(self, key: tuple[object, ...], compute: Callable[[], Awaitable[T]]) -> T:
         """``compute()``, or the answer it gave for ``key`` if nothing has changed since.

@@ -43,6 +43,9 @@ def _article(row: aiosqlite.Row) -> Article:
         added_at=_ts(row["added_at"]),
         updated_at=_ts(row["updated_at"]),
         withdrawn=bool(row["withdrawn"]),
+        url=row["url"],
+        image_url=row["image_url"],
+        teaser=bool(row["teaser"]),
     )
 
 
@@ -53,6 +56,7 @@ def _summary(row: aiosqlite.Row) -> ArticleSummary:
         published_at=datetime.fromtimestamp(row["published_at"], UTC),
         lead=row["lead"],
         credit=row["credit"],
+        url=row["url"],
     )
 
 
@@ -67,7 +71,7 @@ async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | 
 async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
     """Newest visible articles first (published_at, then id as the tie-breaker)."""
     rows = await conn.execute_fetchall(
-        "SELECT id, title, published_at, lead, credit FROM articles WHERE withdrawn = 0 "
+        "SELECT id, title, published_at, lead, credit, url FROM articles WHERE withdrawn = 0 "
         "ORDER BY published_at DESC, id DESC LIMIT :limit OFFSET :offset",
         {"limit": limit, "offset": offset},
     )
@@ -80,7 +84,7 @@ async def summaries(conn: aiosqlite.Connection, ids: list[int]) -> list[ArticleS
         return []
     marks = ",".join("?" * len(ids))
     rows = await conn.execute_fetchall(
-        f"SELECT id, title, published_at, lead, credit FROM articles "
+        f"SELECT id, title, published_at, lead, credit, url FROM articles "
         f"WHERE +withdrawn = 0 AND id IN ({marks})",
         ids,
     )
@@ -116,10 +120,12 @@ STAMP_CHUNK = 4096
 
 
 async def file_stamps(conn: aiosqlite.Connection) -> dict[str, int]:
-    """Source -> stamp of every seed file behind a visible article."""
+    """Source -> stamp of every seed file behind a visible article (feed articles are not
+    files: a scan never withdraws them)."""
     stamps: dict[str, int] = {}
     async with conn.execute(
-        "SELECT source, file_size, file_mtime_ns FROM articles WHERE withdrawn = 0"
+        "SELECT source, file_size, file_mtime_ns FROM articles "
+        "WHERE withdrawn = 0 AND origin = 'seed'"
     ) as cur:
         cur.row_factory = None  # plain tuples: 50k sqlite3.Row objects cost time and memory
         while rows := await cur.fetchmany(STAMP_CHUNK):
@@ -187,6 +193,9 @@ def _row_values(parsed: ParsedArticle, size: int, mtime_ns: int, digest: str) ->
         "size": size,
         "mtime_ns": mtime_ns,
         "hash": digest,
+        "url": parsed.url,
+        "image_url": parsed.image_url,
+        "teaser": int(parsed.teaser),
     }
 
 
@@ -201,17 +210,24 @@ async def save_article(
     digest: str,
     now: float,
     fts: dict[str, str] | None = None,
+    origin: str = "seed",
+    announced: bool = False,
 ) -> int:
     """Add a new article (no ``article_id``) or replace an edited one's content in place (same
-    id, un-withdrawn), and index it; returns its id. Caller holds the transaction."""
+    id, un-withdrawn), and index it; returns its id. Caller holds the transaction.
+
+    A new article from ``origin`` 'feed' is a feed's; ``announced`` stores it as already handled:
+    searchable, never posted (the backlog of a feed's first read).
+    """
     values = _row_values(parsed, size, mtime_ns, digest) | {"now": now}
     if article_id is None:
         cur = await conn.execute(
             "INSERT INTO articles (source, title, published_at, date_from_mtime, credit, lead, "
-            "body, promo, file_size, file_mtime_ns, content_hash, added_at) VALUES (:source, "
-            ":title, :published_at, :date_from_mtime, :credit, :lead, :body, :promo, :size, "
-            ":mtime_ns, :hash, :now)",
-            values | {"source": source},
+            "body, promo, file_size, file_mtime_ns, content_hash, added_at, origin, url, "
+            "image_url, teaser, announced) VALUES (:source, :title, :published_at, "
+            ":date_from_mtime, :credit, :lead, :body, :promo, :size, :mtime_ns, :hash, :now, "
+            ":origin, :url, :image_url, :teaser, :announced)",
+            values | {"source": source, "origin": origin, "announced": int(announced)},
         )
         article_id = int(cur.lastrowid or 0)
     else:
@@ -219,7 +235,8 @@ async def save_article(
             "UPDATE articles SET title = :title, published_at = :published_at, "
             "date_from_mtime = :date_from_mtime, credit = :credit, lead = :lead, body = :body, "
             "promo = :promo, file_size = :size, file_mtime_ns = :mtime_ns, "
-            "content_hash = :hash, updated_at = :now, withdrawn = 0 WHERE id = :id",
+            "content_hash = :hash, url = :url, image_url = :image_url, teaser = :teaser, "
+            "updated_at = :now, withdrawn = 0 WHERE id = :id",
             values | {"id": article_id},
         )
         await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})

@@ -21,14 +21,23 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+
+def _script(name: str) -> str:
+    """The text of an SQL file shipped in bot/store."""
+    return resources.files("bot.store").joinpath(name).read_text("utf-8")
+
 
 # Migrations from version N-1 to N, applied in order inside one transaction each. Version 1 is
-# the whole schema.sql; later issues append SQL here rather than editing schema.sql in place.
+# the whole schema.sql; later issues append SQL here (or a file beside it) rather than editing
+# schema.sql in place.
 MIGRATIONS: dict[int, str] = {
     # 2: the deliverer claims a row (token + lease in next_try_at) instead of holding the write
     # lock while Telegram answers; NULL means nobody is sending it (see store/outbox.py).
     2: "ALTER TABLE deliveries ADD COLUMN claim_token TEXT;",
+    # 3: feeds as a source; an article's original link, main image and teaser flag.
+    3: _script("migration_003_feeds.sql"),
 }
 
 
@@ -74,7 +83,7 @@ async def _migrate(conn: aiosqlite.Connection) -> None:
         return
     steps: list[tuple[int, str]] = []
     if version == 0:
-        steps.append((1, resources.files("bot.store").joinpath("schema.sql").read_text("utf-8")))
+        steps.append((1, _script("schema.sql")))
         version = 1
     steps += [(v, MIGRATIONS[v]) for v in range(version + 1, SCHEMA_VERSION + 1)]
     for target, sql in steps:

@@ -19,23 +19,24 @@ lease. A row is 'sent' exactly when Telegram said so.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.models import Kind
+from bot.models import Kind, Note
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One outbox row: an article on its way to one chat."""
+    """One outbox row: an article (or, kind 'note', a note) on its way to one chat."""
 
     id: int
-    article_id: int
+    article_id: int | None
     chat_id: str
     kind: Kind
     manual: bool
@@ -48,6 +49,8 @@ class Delivery:
     message_id: int | None = None
     claim_token: str | None = None
     """Set while a deliverer is sending the row (see the module docstring)."""
+    note: Note | None = None
+    """What a 'note' row says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,15 @@ def _delivery(row: aiosqlite.Row) -> Delivery:
         sent_at=row["sent_at"],
         message_id=row["message_id"],
         claim_token=row["claim_token"],
+        note=_note(row["note"]),
     )
+
+
+def _note(raw: str | None) -> Note | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return Note(str(data["key"]), dict(data.get("values") or {}))
 
 
 async def unannounced(conn: aiosqlite.Connection) -> list[tuple[int, bool]]:
@@ -116,6 +127,20 @@ async def enqueue(
         {"article": article_id, "chat": chat_id, "kind": kind, "manual": int(manual), "now": now},
     )
     return cur.rowcount == 1
+
+
+async def enqueue_note(conn: aiosqlite.Connection, chat_id: str, note: Note, *, now: float) -> int:
+    """Queue a private note to one chat (an admin); returns the row id."""
+    cur = await conn.execute(
+        "INSERT INTO deliveries (article_id, chat_id, kind, note, created_at, next_try_at) "
+        "VALUES (NULL, :chat, 'note', :note, :now, 0)",
+        {
+            "chat": chat_id,
+            "note": json.dumps({"key": note.key, "values": note.values}),
+            "now": now,
+        },
+    )
+    return int(cur.lastrowid or 0)
 
 
 _HEADS = (

@@ -15,13 +15,15 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 
 from bot.config import Settings
+from bot.observe import NO_OBSERVER, Observer
 from bot.services.publishing import PublishingService
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
 from bot.telegram.callbacks import QueryCache
 from bot.telegram.commands import set_commands
 from bot.telegram.handlers import routers
-from bot.telegram.middlewares import InFlight, ReaderLanguage, ReplyRetry
+from bot.telegram.middlewares import ApiWatch, InFlight, ReaderLanguage, ReplyRetry
+from bot.telegram.templates import PostRenderer, default_renderer
 from bot.telegram.views import Views
 
 __all__ = ["Bot", "Dispatcher", "Session", "build_dispatcher", "make_bot"]
@@ -30,12 +32,15 @@ SHUTDOWN_GRACE = 5.0
 """Seconds that running handlers get to finish once polling has stopped."""
 
 
-def make_bot(token: str, session: Session) -> Bot:
-    """A Bot that speaks HTML without link previews and retries replies after a 429.
+def make_bot(token: str, session: Session, observer: Observer = NO_OBSERVER) -> Bot:
+    """A Bot that speaks HTML without link previews and retries replies after a 429; with an
+    ``observer`` each API success and 429 is reported to it.
 
     Raises aiogram's TokenValidationError for a token that is not ``123456:ABC…``.
     """
-    session.middleware(ReplyRetry())
+    session.middleware(ReplyRetry(observer=observer))
+    if observer is not NO_OBSERVER:
+        session.middleware(ApiWatch(observer))  # inside ReplyRetry: sees every attempt
     return Bot(
         token,
         session=session,
@@ -49,13 +54,16 @@ def build_dispatcher(
     search: SearchService,
     subscriptions: SubscriptionService,
     publishing: PublishingService,
+    renderer: PostRenderer | None = None,
+    observer: Observer = NO_OBSERVER,
 ) -> Dispatcher:
     """Routers, the handlers' workflow data and the start/stop hooks of the Telegram side.
 
     Handlers receive ``settings``, ``search``, ``subscriptions``, ``publishing``, ``views``,
-    ``queries``, ``inflight`` and the reader's ``lang`` as typed parameters.
+    ``queries``, ``inflight``, the channel post ``renderer`` and the reader's ``lang`` as
+    typed parameters.
     """
-    inflight = InFlight()
+    inflight = InFlight(observer)
     queries = QueryCache()
     dp = Dispatcher(
         disable_fsm=True,  # no handler keeps conversation state; saves a middleware per update
@@ -63,8 +71,9 @@ def build_dispatcher(
         search=search,
         subscriptions=subscriptions,
         publishing=publishing,
+        renderer=renderer or default_renderer(),
         queries=queries,
-        views=Views(search, settings.source_tz, queries),
+        views=Views(search, settings.source_tz, queries, utm=settings.utm_params),
         inflight=inflight,
     )
     dp.update.outer_middleware(inflight)
@@ -79,10 +88,11 @@ async def _on_startup(bot: Bot, settings: Settings) -> None:
     await set_commands(bot, settings.admin_ids)
 
 
-async def _on_shutdown(bot: Bot, inflight: InFlight) -> None:
-    """Let running handlers finish (bounded), then confirm the updates they handled."""
+async def _on_shutdown(bot: Bot, inflight: InFlight, polling: bool = True) -> None:
+    """Let running handlers finish (bounded), then confirm the updates they handled (polling
+    only: a webhook front end passes ``polling=False``, Telegram took its updates already)."""
     await inflight.wait_idle(SHUTDOWN_GRACE)
-    if inflight.max_seen:
+    if polling and inflight.max_seen:
         with contextlib.suppress(TelegramAPIError, OSError, TimeoutError):
             await bot.get_updates(
                 offset=inflight.confirm_offset(), limit=1, timeout=0, request_timeout=3

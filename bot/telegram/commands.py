@@ -6,9 +6,10 @@ import logging
 from collections.abc import Iterable
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.telegram.startup import reason
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ USER_COMMANDS = (
     "subscriptions",
     "unsubscribe",
 )
-ADMIN_COMMANDS = ("reload", "stats", "pause", "resume", "post")
+ADMIN_COMMANDS = ("reload", "stats", "pause", "resume", "post", "preview")
 LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("ru", None), ("en", "en"))
 """(texts, language_code of the menu) for each menu."""
 
@@ -43,5 +44,7 @@ async def set_commands(bot: Bot, admin_ids: Iterable[int]) -> None:
     for commands, scope, code in calls:
         try:
             await bot.set_my_commands(commands, scope=scope, language_code=code)
-        except TelegramAPIError as exc:
-            log.warning("setMyCommands (%s, %s) failed: %s", scope.type, code or "default", exc)
+        except (TelegramAPIError, ClientDecodeError) as exc:  # after a good getMe: go on
+            log.warning(
+                "setMyCommands (%s, %s) failed: %s", scope.type, code or "default", reason(exc)
+            )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bot.models import MARK_END, MARK_START, Article, ArticleSummary, Page, SearchHit
@@ -37,6 +37,23 @@ def fmt_date(dt: datetime, tz: ZoneInfo) -> str:
 def deep_link(bot_username: str, article_id: int) -> str:
     """The t.me link that opens ``article_id`` in the bot (``/start a_<id>``)."""
     return f"https://t.me/{quote(bot_username.lstrip('@'))}?start=a_{article_id}"
+
+
+UtmParams = tuple[tuple[str, str], ...]
+
+
+def site_link(url: str, utm: UtmParams, medium: str) -> str:
+    """``url`` with the UTM_PARAMS appended (replacing any of the same name the link has) and
+    ``utm_medium`` set to ``medium``; unchanged when UTM_PARAMS is empty."""
+    if not utm:
+        return url
+    parts = urlsplit(url)
+    ours = [(k, medium if k == "utm_medium" else v) for k, v in utm]
+    if all(k != "utm_medium" for k, _ in ours):
+        ours.append(("utm_medium", medium))
+    names = {k for k, _ in ours}
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(kept + ours)))
 
 
 def clip(text: str, budget: int, render: Callable[[str], str] = escape) -> str:
@@ -145,6 +162,20 @@ def article_messages(article: Article, tz: ZoneInfo, lang: Lang = "ru") -> list[
         *(Block(p) for p in article.body),
     ]
     return pack(blocks) or [escape(article.title.strip() or f"#{article.id}")]
+
+
+def with_teaser_note(
+    messages: list[str], article: Article, lang: Lang, utm: UtmParams, medium: str = "bot"
+) -> list[str]:
+    """``messages`` plus, for a teaser with an address, the note that the full text is on the
+    site (with the link), in the last message when it fits there."""
+    if not article.teaser or not article.url:
+        return messages
+    href = html.escape(site_link(article.url, utm, medium), quote=True)
+    note = t(lang, "teaser_note", link=f'<a href="{href}">{escape(shorten(article.url, 80))}</a>')
+    if messages and utf16_len(messages[-1]) + 2 + utf16_len(note) <= MAX_MESSAGE_LEN:
+        return [*messages[:-1], f"{messages[-1]}\n\n{note}"]
+    return [*messages, note]
 
 
 def first_line(text: str) -> str:

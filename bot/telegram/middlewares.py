@@ -1,10 +1,12 @@
-"""Middlewares: the reader's language, 429 on replies (bounded), in-flight updates for shutdown."""
+"""Middlewares: the reader's language, 429 on replies (bounded), in-flight updates for shutdown,
+and what the monitoring counts (updates, API successes, 429s)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -14,12 +16,15 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.middlewares.user_context import EVENT_FROM_USER_KEY
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update, User
+from aiogram.types.update import UpdateTypeLookupError
 
+from bot.observe import NO_OBSERVER, Observer
 from bot.telegram.texts import lang_of
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,12 @@ class ReplyRetry(BaseRequestMiddleware):
     subscriber sends keep seeing TelegramRetryAfter so their own pacing logic can react.
     """
 
-    def __init__(self, attempts: int = 3, max_wait: float = 30.0) -> None:
+    def __init__(
+        self, attempts: int = 3, max_wait: float = 30.0, observer: Observer = NO_OBSERVER
+    ) -> None:
         self.attempts = attempts
         self.max_wait = max_wait
+        self.observer = observer
 
     async def __call__(
         self,
@@ -83,14 +91,47 @@ class ReplyRetry(BaseRequestMiddleware):
                     type(method).__name__,
                     exc.retry_after,
                 )
+                self.observer.retry_after_obeyed(exc.retry_after)
                 await asyncio.sleep(exc.retry_after + 0.1)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-class InFlight(BaseMiddleware):
-    """Outer update middleware: marks the reply context and counts updates still being handled."""
+class ApiWatch(BaseRequestMiddleware):
+    """Tells the observer about each Bot API success (readiness) and each 429 received."""
 
-    def __init__(self) -> None:
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            response = await make_request(bot, method)
+        except TelegramRetryAfter:
+            self.observer.too_many_requests()
+            raise
+        self.observer.telegram_reached()
+        return response
+
+
+def update_type(update: Update) -> str:
+    """The update's kind for a metric label ('unknown' for a type aiogram does not know)."""
+    try:
+        return update.event_type
+    except UpdateTypeLookupError:
+        return "unknown"
+
+
+class InFlight(BaseMiddleware):
+    """Outer update middleware: marks the reply context, counts updates still being handled and
+    tells the observer each one's type, outcome and time."""
+
+    def __init__(self, observer: Observer = NO_OBSERVER) -> None:
+        self.observer = observer
+        self._counting = observer is not NO_OBSERVER
         self.running: set[int] = set()
         self.max_seen = 0
         self._idle = asyncio.Event()
@@ -101,10 +142,17 @@ class InFlight(BaseMiddleware):
         self.running.add(update_id)
         self.max_seen = max(self.max_seen, update_id)
         self._idle.clear()
+        started, outcome = time.perf_counter(), "error"
         try:
             with reply_context():
-                return await handler(event, data)
+                result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "ok"
+            return result
         finally:
+            if self._counting and isinstance(event, Update):
+                self.observer.update_handled(
+                    update_type(event), outcome, time.perf_counter() - started
+                )
             self.running.discard(update_id)
             if not self.running:
                 self._idle.set()

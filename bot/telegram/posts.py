@@ -1,8 +1,12 @@
-"""Pure: the channel post and the subscriber alert for one article (HTML + optional URL button).
+"""Pure: the channel post and the subscriber alert for one article (HTML, buttons, preview).
 
-The channel gets the whole article when it fits one message; otherwise the title, date, credit,
-lead and a «Читать полностью» button that deep-links to the article in the bot. Promo lines and
-page junk never appear (the parser keeps them out of title, lead and body).
+The channel gets the whole article, rendered by the post template (POST_TEMPLATE, or the shipped
+default), when it fits one message; otherwise the title, date, credit, lead and a «Читать
+полностью» button that deep-links to the article in the bot. An article with
+an original address also gets «Читать на сайте» (the link as its source gave it, plus UTM_PARAMS
+with ``utm_medium`` channel or alert); one with a main image shows it large above the channel
+post's text as the link preview, which keeps the 4096-character text budget (a photo caption
+has 1024). Without an image previews stay off. Promo lines and page junk never appear.
 """
 
 from __future__ import annotations
@@ -16,19 +20,20 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from bot.models import Article
 from bot.telegram.formatting import (
     MAX_MESSAGE_LEN,
-    article_messages,
+    UtmParams,
     clip,
     deep_link,
     meta_line,
+    site_link,
     utf16_len,
 )
-from bot.telegram.texts import Lang, t
+from bot.telegram.templates import CHANNEL_LANG, PostRenderer, TemplateProblem, default_renderer
+from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
 
-CHANNEL_LANG: Lang = "ru"
-"""Channel posts and subscriber alerts speak the publisher's language."""
 READ_MORE = t(CHANNEL_LANG, "read_more")
+READ_ON_SITE = t(CHANNEL_LANG, "read_on_site")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALERT_LEAD_BUDGET = 1000
 """UTF-16 units of lead in a subscriber alert: a card, not the article."""
@@ -40,6 +45,7 @@ class Post:
 
     text: str
     markup: InlineKeyboardMarkup | None = None
+    preview: LinkPreviewOptions = NO_PREVIEW
 
 
 def _head(article: Article, tz: ZoneInfo) -> str:
@@ -47,11 +53,30 @@ def _head(article: Article, tz: ZoneInfo) -> str:
     return f"<b>{clip(article.title, 1000)}</b>\n<i>{clip(meta, 500)}</i>"
 
 
-def _button(bot_username: str | None, article_id: int) -> InlineKeyboardMarkup | None:
-    if not bot_username:
-        return None
-    url = deep_link(bot_username, article_id)
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=READ_MORE, url=url)]])
+def _buttons(
+    article: Article, bot_username: str | None, *, deep: bool, utm: UtmParams, medium: str
+) -> InlineKeyboardMarkup | None:
+    """«Читать полностью» (deep link into the bot) when ``deep``, «Читать на сайте» when the
+    article has an address; one row, None when there is neither."""
+    row = []
+    if deep and bot_username:
+        row.append(InlineKeyboardButton(text=READ_MORE, url=deep_link(bot_username, article.id)))
+    if article.url and article.url.startswith(("http://", "https://")):
+        row.append(
+            InlineKeyboardButton(text=READ_ON_SITE, url=site_link(article.url, utm, medium))
+        )
+    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
+
+
+def image_preview(article: Article) -> LinkPreviewOptions:
+    """The main image large above the text, or no preview at all."""
+    image = article.image_url
+    if not image or not image.startswith(("http://", "https://")):
+        return NO_PREVIEW
+    # is_disabled explicitly: aiogram would fill it from the Bot's default (previews off)
+    return LinkPreviewOptions(
+        is_disabled=False, url=image, prefer_large_media=True, show_above_text=True
+    )
 
 
 def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
@@ -62,14 +87,36 @@ def _card(article: Article, tz: ZoneInfo, lead_budget: int) -> str:
     return f"{head}\n\n<i>{clip(article.lead, budget)}</i>"
 
 
-def channel_post(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
-    """The whole article when it fits one message, else a card with a deep-link button."""
-    messages = article_messages(article, tz, CHANNEL_LANG)
-    if len(messages) == 1:
-        return Post(messages[0])
-    return Post(_card(article, tz, MAX_MESSAGE_LEN), _button(bot_username, article.id))
+def channel_post(
+    article: Article,
+    tz: ZoneInfo,
+    bot_username: str | None,
+    *,
+    renderer: PostRenderer | None = None,
+    utm: UtmParams = (),
+) -> Post:
+    """The template's rendering when it fits one message, else a card with a deep-link button;
+    the site button and the image preview either way.
+
+    A template that fails on this article (checked at start, so rare) is logged and the card
+    goes out instead: the post is never lost to a template.
+    """
+    try:
+        text = (renderer or default_renderer()).whole_post(article, tz, bot_username, utm)
+    except TemplateProblem as exc:
+        log.error("post template failed for article %d, sending the card: %s", article.id, exc)
+        text = None
+    whole = text is not None
+    if text is None:
+        text = _card(article, tz, MAX_MESSAGE_LEN)
+    markup = _buttons(article, bot_username, deep=not whole, utm=utm, medium="channel")
+    return Post(text, markup, image_preview(article))
 
 
-def subscriber_alert(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
-    """A compact card (title, date, credit, start of the lead) with a «Читать полностью» button."""
-    return Post(_card(article, tz, ALERT_LEAD_BUDGET), _button(bot_username, article.id))
+def subscriber_alert(
+    article: Article, tz: ZoneInfo, bot_username: str | None, utm: UtmParams = ()
+) -> Post:
+    """A compact card (title, date, credit, start of the lead) with a «Читать полностью» button
+    and, for an article with an address, «Читать на сайте»."""
+    markup = _buttons(article, bot_username, deep=True, utm=utm, medium="alert")
+    return Post(_card(article, tz, ALERT_LEAD_BUDGET), markup)

@@ -38,6 +38,15 @@ ECHOED = ("entities", "reply_markup")
 four fifths of the cost of validating a reply, ~0.14 ms per update."""
 
 
+class NotBotApi(ClientDecodeError):
+    """An answer that is not the Bot API's (an HTML page, JSON without ``ok``), with its HTTP
+    status, so a start-up check can say what answered instead."""
+
+    def __init__(self, status: int, cause: ClientDecodeError) -> None:
+        super().__init__(cause.message, cause.original, cause.data)
+        self.status = status
+
+
 def dumps(value: object) -> str:
     """orjson as a ``json.dumps`` stand-in (aiogram wants text for form fields)."""
     return orjson.dumps(value).decode()
@@ -82,7 +91,10 @@ class JsonSession(AiohttpSession):
         except orjson.JSONDecodeError:
             data = None
         if not (200 <= status_code < 300 and isinstance(data, dict) and data.get("ok")):
-            return super().check_response(bot, method, status_code, content)  # raises
+            try:
+                return super().check_response(bot, method, status_code, content)  # raises
+            except ClientDecodeError as exc:
+                raise NotBotApi(status_code, exc) from exc.original
         result = data.get("result")
         if isinstance(method, ECHOING) and isinstance(result, dict):
             for key in ECHOED:

@@ -49,6 +49,8 @@ READER: dict[Lang, dict[str, str]] = {
         "article_missing": "Статьи с номером {id} нет. Последние статьи: /latest",
         "open_article": "Открыть: /article {id}",
         "read_in_bot": "Читать полностью в боте",
+        "read_on_site": "Читать на сайте",
+        "teaser_note": "Это анонс статьи. Полностью — на сайте: {link}",
         "unknown_command": "Не знаю такой команды. Список команд: /help",
         "plain_text": (
             "Чтобы найти статьи, напишите <code>/search {query}</code>. Все команды: /help"
@@ -68,6 +70,7 @@ READER: dict[Lang, dict[str, str]] = {
         "cmd_stats": "Статистика бота",
         "cmd_pause": "Приостановить публикацию в канал",
         "cmd_resume": "Возобновить публикацию в канал",
+        "cmd_preview": "Как статья выглядит в канале",
         "cmd_post": "Опубликовать статью в канал",
         "photo": "Фото",
         "error": "Что-то пошло не так. Попробуйте ещё раз чуть позже.",
@@ -130,6 +133,8 @@ READER: dict[Lang, dict[str, str]] = {
         "article_missing": "There is no article number {id}. Latest articles: /latest",
         "open_article": "Open: /article {id}",
         "read_in_bot": "Read the whole article in the bot",
+        "read_on_site": "Read on the site",
+        "teaser_note": "This is the article's teaser. Read it in full on the site: {link}",
         "unknown_command": "I don't know that command. All commands: /help",
         "plain_text": "To find articles, send <code>/search {query}</code>. All commands: /help",
         "inline_latest": "Latest articles",
@@ -147,6 +152,7 @@ READER: dict[Lang, dict[str, str]] = {
         "cmd_stats": "Bot statistics",
         "cmd_pause": "Pause channel posting",
         "cmd_resume": "Resume channel posting",
+        "cmd_preview": "How an article looks in the channel",
         "cmd_post": "Post an article to the channel",
         "photo": "Photo",
         "error": "Something went wrong. Please try again a little later.",
@@ -201,6 +207,14 @@ RUSSIAN_ONLY: dict[str, str] = {
     "stats_never": "ещё не было",
     "stats_failures": "Последние сбои:",
     "stats_failure": "• статья {article} → {chat}: {error}",
+    "stats_note": "заметка",
+    "stats_feeds": "<b>Ленты</b>",
+    "stats_feed": "• {url}\n  успешно: {success} · ошибка: {error} · записей в ленте: {items}",
+    "stats_feed_no_error": "нет",
+    "feed_failing": (
+        "⚠️ Лента {url} не читается больше часа (с {since}).\nПоследняя ошибка: {error}"
+    ),
+    "feed_recovered": "✅ Лента {url} снова читается (сбой длился с {since}).",
     "channel_unset": "не настроен (CHANNEL_ID пуст) — работают только подписки",
     "channel_stopped": "{channel} — <b>приостановлен</b>: {reason}",
     "channel_running": "{channel} — публикация идёт",
@@ -214,6 +228,10 @@ RUSSIAN_ONLY: dict[str, str] = {
     "post_paused": "Публикация сейчас приостановлена: /resume.",
     "post_no_channel": "Канал не настроен (CHANNEL_ID пуст).",
     "post_missing": "Статьи {id} нет.",
+    "preview_usage": (
+        "Использование: <code>/preview &lt;номер статьи&gt;</code> — пост в том виде, "
+        "в каком он уйдёт в канал."
+    ),
     "channel_paused": (
         "⚠️ Публикация в канал приостановлена.\n"
         "Причина: {reason}\n\n"

@@ -57,9 +57,16 @@ class Views:
     """Renders /latest and /search pages; reuses a rendering while its Page object is current."""
 
     def __init__(
-        self, search: SearchService, tz: ZoneInfo, queries: QueryCache, size: int = MEMO_SIZE
+        self,
+        search: SearchService,
+        tz: ZoneInfo,
+        queries: QueryCache,
+        size: int = MEMO_SIZE,
+        *,
+        utm: fmt.UtmParams = (),
     ) -> None:
         self.search = search
+        self.utm = utm
         self.tz = tz
         self.queries = queries
         self.size = size
@@ -138,7 +145,9 @@ class Views:
         if article is None:
             shown = fmt.escape(str(article_id)) if article_id is not None else "?"
             return [t(lang, "article_missing", id=shown)]
-        return fmt.article_messages(article, self.tz, lang)
+        return fmt.with_teaser_note(
+            fmt.article_messages(article, self.tz, lang), article, lang, self.utm
+        )
 
     async def search_page(self, query: str, page: int, lang: Lang) -> View:
         """One page of results for ``query``, or the "nothing to search for" answer."""

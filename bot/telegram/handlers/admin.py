@@ -1,4 +1,5 @@
-"""Admin commands (/reload, /stats, /pause, /resume, /post) for ADMIN_IDS; a refusal for others.
+"""Admin commands (/reload, /stats, /pause, /resume, /post, /preview) for ADMIN_IDS; a refusal
+for others.
 
 The router holds two sub-routers: ``admin_only`` with the router-level ``IsAdmin()`` filter, and
 ``refusals`` that answers anyone else who sends an admin command, so nothing happens for them.
@@ -10,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -18,13 +19,16 @@ from bot.config import Settings
 from bot.models import IngestReport
 from bot.services.ingest import IngestError
 from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
+from bot.services.search import SearchService
+from bot.store.feeds import FeedState
+from bot.telegram.commands import ADMIN_COMMANDS
 from bot.telegram.filters import IsAdmin
 from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
+from bot.telegram.posts import channel_post
+from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import Lang, t
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("reload", "stats", "pause", "resume", "post")
 
 
 def chunks(lines: list[str], limit: int = MAX_MESSAGE_LEN) -> list[str]:
@@ -100,13 +104,31 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
             t(
                 lang,
                 "stats_failure",
-                article=d.article_id,
+                article=t(lang, "stats_note") if d.article_id is None else d.article_id,
                 chat=escape(d.chat_id),
                 error=_short(d.last_error or "?", 300),
             )
             for d in o.recent_failures
         ]
+    if s.feeds:
+        lines.append(t(lang, "stats_feeds"))
+        lines += [feed_line(f, tz, lang) for f in s.feeds]
     return "\n".join(lines)
+
+
+def feed_line(f: FeedState, tz: ZoneInfo, lang: Lang) -> str:
+    """One feed in /stats: last success, last error (with its time) and the items it lists."""
+    error = t(lang, "stats_feed_no_error")
+    if f.last_error:
+        error = f"{_short(f.last_error, 200)} ({_when(f.last_error_at, tz, lang)})"
+    return t(
+        lang,
+        "stats_feed",
+        url=_short(f.url, 200),
+        success=_when(f.last_success_at, tz, lang),
+        error=error,
+        items=f.item_count,
+    )
 
 
 async def reload(message: Message, publishing: PublishingService, lang: Lang) -> None:
@@ -143,15 +165,21 @@ async def resume(message: Message, publishing: PublishingService, lang: Lang) ->
     await message.answer(t(lang, "resumed" if was_paused else "not_paused"))
 
 
+def _article_id(command: CommandObject) -> int | None:
+    """The article id given after the command, or None when there is no number."""
+    arg = (command.args or "").strip()
+    return int(arg) if arg.isdigit() else None
+
+
 async def post(
     message: Message, command: CommandObject, publishing: PublishingService, lang: Lang
 ) -> None:
     """Queue an article for the channel again on purpose."""
-    arg = (command.args or "").strip()
-    if not arg.isdigit():
+    arg = _article_id(command)
+    if arg is None:
         await message.answer(t(lang, "post_usage"))
         return
-    outcome = await publishing.post(int(arg))
+    outcome = await publishing.post(arg)
     if outcome is PostOutcome.QUEUED:
         text = t(lang, "post_queued", id=arg)
         if (await publishing.status()).paused:
@@ -161,6 +189,31 @@ async def post(
     else:
         text = t(lang, "post_missing", id=arg)
     await message.answer(text)
+
+
+async def preview(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    search: SearchService,
+    renderer: PostRenderer,
+    settings: Settings,
+    lang: Lang,
+) -> None:
+    """The exact channel post of an article (template, buttons, image preview), as a reply to
+    the admin."""
+    arg = _article_id(command)
+    if arg is None:
+        await message.answer(t(lang, "preview_usage"))
+        return
+    article = await search.article(arg)
+    if article is None:
+        await message.answer(t(lang, "post_missing", id=arg))
+        return
+    username = (await bot.me()).username
+    tz, utm = settings.source_tz, settings.utm_params
+    post = channel_post(article, tz, username, renderer=renderer, utm=utm)
+    await message.reply(post.text, reply_markup=post.markup, link_preview_options=post.preview)
 
 
 async def refuse(message: Message, lang: Lang) -> None:
@@ -179,8 +232,9 @@ def make_router() -> Router:
     admin_only.message.register(pause, Command("pause"))
     admin_only.message.register(resume, Command("resume"))
     admin_only.message.register(post, Command("post"))
+    admin_only.message.register(preview, Command("preview"))
     refusals = Router(name=f"{__name__}.refusals")
-    refusals.message.register(refuse, Command(*COMMANDS))
+    refusals.message.register(refuse, Command(*ADMIN_COMMANDS))
     router = Router(name=__name__)
     router.include_routers(admin_only, refusals)
     return router

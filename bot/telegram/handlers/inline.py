@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     InlineQuery,
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -16,7 +18,7 @@ from aiogram.types import (
 from bot.config import Settings
 from bot.models import ArticleSummary
 from bot.telegram import formatting as fmt
-from bot.telegram.texts import Lang
+from bot.telegram.texts import Lang, t
 
 if TYPE_CHECKING:
     from bot.services.search import SearchService
@@ -38,7 +40,13 @@ def _page_number(offset: str) -> int:
 def result_for(
     article: ArticleSummary, settings: Settings, username: str | None, lang: Lang
 ) -> InlineQueryResultArticle:
-    """One inline result whose chosen message is the article card with a deep link."""
+    """One inline result whose chosen message is the article card with a deep link, and a
+    «Читать на сайте» button (utm_medium=inline) for an article with an address."""
+    markup = None
+    if article.url and article.url.startswith(("http://", "https://")):
+        url = fmt.site_link(article.url, settings.utm_params, "inline")
+        button = InlineKeyboardButton(text=t(lang, "read_on_site"), url=url)
+        markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
     return InlineQueryResultArticle(
         id=f"a{article.id}",
         title=" ".join(article.title.split())[:200] or f"#{article.id}",
@@ -48,6 +56,7 @@ def result_for(
             parse_mode="HTML",
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
+        reply_markup=markup,
     )
 
 

@@ -1,0 +1,1 @@
+"""Sources beyond the seeds folder: the publisher's feeds and article pages over HTTP."""
