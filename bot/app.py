@@ -16,9 +16,10 @@ import aiosqlite
 from bot.config import Settings
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
-from bot.services.scheduler import Deliverer, Pacing, Scheduler
+from bot.services.scheduler import Deliverer, Pacing
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.ticks import Scheduler
 from bot.store.db import open_db
 from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
 from bot.telegram.publisher import AiogramPublisher

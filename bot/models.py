@@ -110,6 +110,8 @@ class IngestReport:
     failed: list[FailedFile] = field(default_factory=list)
     added_ids: list[int] = field(default_factory=list)
     restored: int = 0
+    settle_at: float | None = None
+    """Wall-clock time the earliest file still settling settles (None: nothing pending)."""
 
     @property
     def changed(self) -> bool:

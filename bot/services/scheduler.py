@@ -1,4 +1,4 @@
-"""When things run: the tick loop (scan → queue), the paced deliverer, and every retry rule.
+"""How things are sent: the paced deliverer and every retry rule (the tick loop: ticks.py).
 
 This is the one module that owns pacing and retries. The deliverer sends only the oldest queued
 row of each chat (so order holds per chat), waits for the pacer, claims the row, sends it with
@@ -21,22 +21,23 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.models import Article
-from bot.services.ingest import IngestError
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
     ChatUnavailable,
     Publisher,
-    PublishingService,
     RetryAfter,
     SendError,
     TransientError,
 )
+from bot.services.ticks import Scheduler  # re-export: the tick loop moved to ticks.py
 from bot.store import articles, outbox, state, subscribers
 from bot.store.db import unlocked_transaction, write_lock
 from bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Deliverer", "Pacer", "Pacing", "Scheduler", "is_group"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,59 +296,3 @@ class Deliverer:
             self.conn, wall - self.pacing.group_window
         ):
             self.pacer.record(chat_id, at=mono - (wall - sent_at))
-
-
-class Scheduler:
-    """Runs the tick loop every ``interval`` seconds and the deliverer beside it."""
-
-    def __init__(
-        self, publishing: PublishingService, deliverer: Deliverer | None, *, interval: float
-    ) -> None:
-        self.publishing = publishing
-        self.deliverer = deliverer
-        self.interval = interval
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stop = asyncio.Event()
-
-    def start(self) -> None:
-        """Start the background tasks (idempotent)."""
-        if self._tasks:
-            return
-        self._tasks.append(asyncio.create_task(self._ticks(), name="scheduler-ticks"))
-        if self.deliverer is not None:
-            self._tasks.append(asyncio.create_task(self.deliverer.run(), name="deliverer"))
-
-    async def _ticks(self) -> None:
-        first = True
-        while not self._stop.is_set():
-            try:
-                result = await self.publishing.tick()
-                if first or result.report.changed or result.queued.total:
-                    log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
-                if first:  # the startup scan: say once which seed files are broken
-                    for failed in result.report.failed:
-                        log.warning("seed file %s skipped: %s", failed.name, failed.reason)
-                    first = False
-            except Exception as exc:
-                log.error(
-                    "scheduler tick failed (%s: %s); the next tick runs in %g s",
-                    type(exc).__name__,
-                    exc,
-                    self.interval,
-                    exc_info=not isinstance(exc, (OSError, IngestError)),
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Let the current send finish (so its 'sent' is recorded), then stop everything."""
-        self._stop.set()
-        if self.deliverer is not None:
-            self.deliverer.stop()
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        self._tasks.clear()
