@@ -20,6 +20,7 @@ from bot.services.scheduler import Deliverer, Pacing
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
 from bot.services.ticks import Scheduler
+from bot.services.watch import Watcher
 from bot.store.db import open_db
 from bot.telegram import Bot, Dispatcher, Session, build_dispatcher, make_bot
 from bot.telegram.publisher import AiogramPublisher
@@ -68,7 +69,9 @@ async def build_core(settings: Settings) -> Core:
     return Core(
         settings=settings,
         conn=conn,
-        ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
+        ingestor=Ingestor(
+            conn, settings.seeds_dir, settings.source_tz, settle_seconds=settings.settle_seconds
+        ),
         search=SearchService(conn),
     )
 
@@ -80,24 +83,31 @@ async def build_app(
     token: str | None = None,
     scheduler: bool = True,
     pacing: Pacing | None = None,
+    watch: bool = True,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
     ``token`` defaults to BOT_TOKEN (aiogram's TokenValidationError when it is malformed).
     With ``scheduler`` the Dispatcher's startup starts the tick loop and the paced deliverer
-    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers.
+    (``pacing``, default Telegram's limits) and its shutdown stops them after the handlers;
+    with ``watch`` too, filesystem notifications on SEEDS_DIR wake the tick loop at once.
     Raises StoreError when the database cannot be opened.
     """
     core = await build_core(settings)
     try:
-        return _build_telegram(core, session, token, scheduler, pacing)
+        return _build_telegram(core, session, token, scheduler, pacing, watch)
     except BaseException:
         await core.close()
         raise
 
 
 def _build_telegram(
-    core: Core, session: Session, token: str | None, scheduler: bool, pacing: Pacing | None
+    core: Core,
+    session: Session,
+    token: str | None,
+    scheduler: bool,
+    pacing: Pacing | None,
+    watch: bool,
 ) -> App:
     settings, conn = core.settings, core.conn
     subscriptions = SubscriptionService(conn, core.search)
@@ -117,6 +127,8 @@ def _build_telegram(
     schedule = None
     if deliverer is not None:
         schedule = Scheduler(publishing, deliverer, interval=settings.post_interval)
+        if watch:
+            schedule.also_run(Watcher(settings.seeds_dir, schedule.wake))
     dp = build_dispatcher(
         settings, search=core.search, subscriptions=subscriptions, publishing=publishing
     )

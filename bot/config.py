@@ -48,6 +48,8 @@ class Settings:
     db_path: Path = Path("data/bot.sqlite3")
     post_interval: float = 60.0
     post_backlog: int = 5
+    settle_seconds: float = 10.0
+    """A new or changed seed file is applied once unchanged this long (0: at once)."""
     source_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     log_level: str = "INFO"
 
@@ -71,6 +73,7 @@ class Settings:
             db_path=Path(_get(env, "DB_PATH", "data/bot.sqlite3") or "data/bot.sqlite3"),
             post_interval=_number(env, "POST_INTERVAL", 60.0, minimum=1.0),
             post_backlog=int(_number(env, "POST_BACKLOG", 5, minimum=0, integer=True)),
+            settle_seconds=_number(env, "SETTLE_SECONDS", 10.0, minimum=0.0),
             source_tz=_zone(_get(env, "SOURCE_TZ", "Europe/Moscow")),
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
         )

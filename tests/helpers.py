@@ -205,24 +205,29 @@ async def start_bot(
     scan: bool = True,
     pacing: Pacing | None = None,
     timeout: float = 60.0,
+    watch: bool = False,
 ) -> BotApp:
     """Build the bot over a session to ``fake``, ingest the seeds (unless ``scan`` is off: then
     the scheduler's first tick does), and start polling.
 
     ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's.
+    ``watch`` turns on the seeds watcher (off by default, so a test's new file waits for a
+    tick or /reload, as it does where notifications are unavailable).
     """
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     session = JsonSession.over(fake.url, timeout=timeout)
-    app = await build_app(settings, session=session, pacing=pacing)
+    app = await build_app(settings, session=session, pacing=pacing, watch=watch)
     if scan:
         await app.ingestor.scan()
     polling = app.dp.start_polling(app.bot, polling_timeout=1, handle_signals=False)
     return BotApp(app, fake, asyncio.create_task(polling))
 
 
-async def start_fast_bot(settings: Settings, fake: FakeTelegram, pacing: Pacing = FAST) -> BotApp:
+async def start_fast_bot(
+    settings: Settings, fake: FakeTelegram, pacing: Pacing = FAST, *, watch: bool = False
+) -> BotApp:
     """The bot with delivery time scaled down; its scheduler's first tick ingests."""
-    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5)
+    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5, watch=watch)
 
 
 # ---- talking to it -----------------------------------------------------------------------------

@@ -36,15 +36,18 @@ class Scheduler:
         deliverer: Loop | None,
         *,
         interval: float,
-        loops: tuple[Loop, ...] = (),
     ) -> None:
         self.publishing = publishing
         self.deliverer = deliverer
         self.interval = interval
-        self.loops = loops
+        self.loops: list[Loop] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
+
+    def also_run(self, loop: Loop) -> None:
+        """Run ``loop`` beside the ticks from start to stop (the seeds watcher)."""
+        self.loops.append(loop)
 
     def wake(self) -> None:
         """Run the next tick now (a file changed); safe to call from the event loop only."""

@@ -21,7 +21,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Migrations from version N-1 to N, applied in order inside one transaction each. Version 1 is
 # the whole schema.sql; later issues append SQL here rather than editing schema.sql in place.
@@ -29,6 +29,40 @@ MIGRATIONS: dict[int, str] = {
     # 2: the deliverer claims a row (token + lease in next_try_at) instead of holding the write
     # lock while Telegram answers; NULL means nobody is sending it (see store/outbox.py).
     2: "ALTER TABLE deliveries ADD COLUMN claim_token TEXT;",
+    # 3: an article outlives its file names (seed_files, article_keys), has a revision bumped on
+    # every visible change, and its corrections are recorded for the admins (services/ingest.py).
+    3: """
+ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE articles ADD COLUMN identity_key TEXT;
+CREATE INDEX articles_unkeyed ON articles (id) WHERE identity_key IS NULL;
+CREATE TABLE seed_files (
+    source        TEXT    PRIMARY KEY,
+    article_id    INTEGER NOT NULL REFERENCES articles (id),
+    file_size     INTEGER NOT NULL,
+    file_mtime_ns INTEGER NOT NULL,
+    content_hash  TEXT    NOT NULL,
+    seen_at       REAL    NOT NULL,
+    gone_at       REAL
+);
+CREATE INDEX seed_files_article ON seed_files (article_id);
+CREATE TABLE article_keys (
+    key        TEXT    PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id)
+);
+CREATE TABLE corrections (
+    id         INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    revision   INTEGER NOT NULL,
+    fields     TEXT    NOT NULL,
+    created_at REAL    NOT NULL,
+    noted      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX corrections_unnoted ON corrections (id) WHERE noted = 0;
+INSERT INTO seed_files
+    (source, article_id, file_size, file_mtime_ns, content_hash, seen_at, gone_at)
+SELECT source, id, file_size, file_mtime_ns, content_hash, added_at,
+       CASE withdrawn WHEN 1 THEN coalesce(updated_at, added_at) END FROM articles;
+""",
 }
 
 
