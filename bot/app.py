@@ -115,7 +115,13 @@ def _build_telegram(
     deliverer = None
     if scheduler:
         publisher = AiogramPublisher(bot, tz=settings.source_tz)
-        deliverer = Deliverer(conn, publisher, pacing=pacing, admin_ids=settings.admin_ids)
+        deliverer = Deliverer(
+            conn,
+            publisher,
+            pacing=pacing,
+            admin_ids=settings.admin_ids,
+            withdrawn_posts=settings.withdrawn_posts,
+        )
     publishing = PublishingService(
         conn,
         ingestor=core.ingestor,
@@ -123,6 +129,8 @@ def _build_telegram(
         channel_id=settings.channel_id,
         backlog=settings.post_backlog,
         on_queued=_nothing_to_wake if deliverer is None else deliverer.wake,
+        admin_ids=settings.admin_ids,
+        withdrawn_posts=settings.withdrawn_posts,
     )
     schedule = None
     if deliverer is not None:

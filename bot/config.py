@@ -7,12 +7,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
 DEFAULT_API_URL = "https://api.telegram.org"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WithdrawnPosts = Literal["keep", "notice", "delete"]
+"""What a withdrawal does to the article's channel post (docs/delivery.md)."""
+WITHDRAWN_MODES: tuple[WithdrawnPosts, ...] = ("keep", "notice", "delete")
 
 
 class ConfigError(Exception):
@@ -52,6 +56,7 @@ class Settings:
     """A new or changed seed file is applied once unchanged this long (0: at once)."""
     source_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     log_level: str = "INFO"
+    withdrawn_posts: WithdrawnPosts = "notice"
 
     @property
     def has_token(self) -> bool:
@@ -76,6 +81,7 @@ class Settings:
             settle_seconds=_number(env, "SETTLE_SECONDS", 10.0, minimum=0.0),
             source_tz=_zone(_get(env, "SOURCE_TZ", "Europe/Moscow")),
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
+            withdrawn_posts=_withdrawn_posts(_get(env, "WITHDRAWN_POSTS", "notice")),
         )
 
     def with_paths(self, seeds_dir: Path | None = None, db_path: Path | None = None) -> Settings:
@@ -160,6 +166,13 @@ def _log_level(value: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return level
+
+
+def _withdrawn_posts(value: str) -> WithdrawnPosts:
+    for mode in WITHDRAWN_MODES:
+        if value.lower() == mode:
+            return mode
+    raise ConfigError(f"WITHDRAWN_POSTS must be one of keep, notice, delete, got {value!r}")
 
 
 def configure_logging(level: str) -> None:

@@ -20,19 +20,25 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.models import Article
+from bot.config import WithdrawnPosts
+from bot.services.edits import Step, Steps
+from bot.services.followups import AdminNote, queue_notes
 from bot.services.publishing import (
     BadMessage,
+    CannotDelete,
     ChatMigrated,
     ChatUnavailable,
+    MessageGone,
     Publisher,
     RetryAfter,
     SendError,
     TransientError,
 )
 from bot.services.ticks import Scheduler  # re-export: the tick loop moved to ticks.py
-from bot.store import articles, outbox, state, subscribers
+from bot.store import followups as followups_store
+from bot.store import outbox, state, subscribers
 from bot.store.db import unlocked_transaction, write_lock
+from bot.store.followups import WITHDRAWN
 from bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
@@ -130,9 +136,11 @@ class Deliverer:
         *,
         pacing: Pacing | None = None,
         admin_ids: frozenset[int] = frozenset(),
+        withdrawn_posts: WithdrawnPosts = "notice",
     ) -> None:
         self.conn = conn
         self.publisher = publisher
+        self.steps = Steps(conn, publisher, withdrawn_posts=withdrawn_posts)
         self.pacing = pacing or Pacing()
         self.pacer = Pacer(self.pacing)
         self.admin_ids = admin_ids
@@ -195,55 +203,56 @@ class Deliverer:
         """One attempt at one row: claim it, send with no lock held, record the outcome.
 
         The write lock covers only the two short database steps, so other writers (/subscribe,
-        ingest) never wait for Telegram; the claim keeps the row from going out twice.
+        ingest) never wait for Telegram; the claim keeps the row from going out twice. What the
+        row sends (a post, an edit, a deletion, an admin note) is its Step (services/edits.py).
         """
-        article = await articles.get_article(self.conn, d.article_id)
-        claimed = await self._claim(d, article)
-        if claimed is None or article is None:
+        step = await self.steps.prepare(d)
+        claimed = await self._claim(d, step)
+        if claimed is None or step is None:
             return
         error: SendError | None = None
         message_id: int | None = None
-        try:
-            async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
-                message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
-        except SendError as exc:
-            error = exc
-        except Exception as exc:  # anything unexpected is treated as transient
-            log.exception("sending delivery %d failed unexpectedly", d.id)
-            error = TransientError(repr(exc))
-        self.pacer.record(d.chat_id)
-        notify: str | None = None
+        if step.run is not None:
+            try:
+                async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
+                    message_id = await step.run()
+            except SendError as exc:
+                error = exc
+            except Exception as exc:  # anything unexpected is treated as transient
+                log.exception("sending delivery %d failed unexpectedly", d.id)
+                error = TransientError(repr(exc))
+            self.pacer.record(d.chat_id)
         async with write_lock(self.conn):
             if error is None:
-                claim = claimed.claim_token
-                await outbox.mark_sent(
-                    self.conn, d.id, message_id=message_id, now=time.time(), claim=claim
-                )
-                log.info("sent article %d to %s (%s)", d.article_id, d.chat_id, d.kind)
+                await step.done(claimed.claim_token, message_id)
+                log.info("%s %s to %s (%s)", d.action, d.article_id or "note", d.chat_id, d.kind)
             else:
-                notify = await self._refused(claimed, error)
-        if notify is not None and self.admin_ids:
-            try:
-                await self.publisher.channel_paused(self.admin_ids, notify)
-            except Exception:
-                log.exception("could not tell the admins that channel posting paused")
+                await self._refused(claimed, error)
 
-    async def _claim(self, d: Delivery, article: Article | None) -> Delivery | None:
+    async def _claim(self, d: Delivery, step: Step | None) -> Delivery | None:
         """Reserve the row for one send; None when it must not go now (cancelled meanwhile,
         claimed by another deliverer, article withdrawn, channel paused)."""
         async with write_lock(self.conn):
-            if article is None:
-                await outbox.cancel(self.conn, d.id, reason="article withdrawn")
+            if step is None:
+                await outbox.cancel(self.conn, d.id, reason=WITHDRAWN)
                 return None
             if d.kind == "channel" and await state.paused(self.conn) is not None:
                 return None  # paused while this pass was running
             return await outbox.claim(self.conn, d.id, now=time.time(), lease=self.pacing.lease)
 
-    async def _refused(self, d: Delivery, exc: SendError) -> str | None:
-        """Apply one refusal to the claimed row (lock held); returns a pause reason for the
-        admins."""
+    async def _refused(self, d: Delivery, exc: SendError) -> None:
+        """Apply one refusal to the claimed row (lock held)."""
         now, claim = time.time(), d.claim_token
-        if isinstance(exc, RetryAfter):
+        if isinstance(exc, MessageGone):
+            log.warning("message of delivery %d is gone (%s): not followed again", d.id, exc)
+            await followups_store.fail(self.conn, d, error=str(exc), claim=claim, lost=True)
+        elif isinstance(exc, CannotDelete):
+            log.info("Telegram will not delete %s's message (%s): notice instead", d.chat_id, exc)
+            await followups_store.refuse_delete(self.conn, d)
+            await outbox.reschedule(
+                self.conn, d.id, at=now, error=str(exc), count=False, claim=claim
+            )
+        elif isinstance(exc, RetryAfter):
             wait = exc.seconds + self.pacing.retry_slack
             self.pacer.block(d.chat_id, wait)
             log.warning("429 for %s: waiting %.1f s before retrying", d.chat_id, wait)
@@ -267,18 +276,22 @@ class Deliverer:
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=True, claim=claim
                 )
-            return reason
+                note = AdminNote("paused", reason=reason)
+                await queue_notes(self.conn, self.admin_ids, note, now=now)
+        elif isinstance(exc, ChatUnavailable) and d.kind == "admin":
+            log.warning("admin %s cannot get the bot's note: %s", d.chat_id, exc)
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
         elif isinstance(exc, ChatUnavailable):
             log.warning("subscriber %s unreachable (%s): unsubscribed", d.chat_id, exc)
             async with unlocked_transaction(self.conn):
                 await subscribers.remove_all(self.conn, int(d.chat_id))
                 await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
         elif isinstance(exc, BadMessage):
-            log.error("article %d to %s rejected for good: %s", d.article_id, d.chat_id, exc)
-            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+            log.error("delivery %d to %s rejected for good: %s", d.id, d.chat_id, exc)
+            await self._give_up(d, exc)
         elif d.attempts + 1 >= self.pacing.max_attempts:
             log.error("delivery %d failed %d times, giving up: %s", d.id, d.attempts + 1, exc)
-            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+            await self._give_up(d, exc)
         else:
             delay = self.pacing.backoff(d.attempts + 1)
             log.warning(
@@ -287,7 +300,16 @@ class Deliverer:
             await outbox.reschedule(
                 self.conn, d.id, at=now + delay, error=str(exc), count=True, claim=claim
             )
-        return None
+
+    async def _give_up(self, d: Delivery, exc: SendError) -> None:
+        """Mark the row failed; a failed follow-up also stops following its message until the
+        article changes again (so a bad edit is not retried every tick)."""
+        if d.action == "edit":
+            await followups_store.fail(
+                self.conn, d, error=str(exc), claim=d.claim_token, lost=False
+            )
+        else:
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=d.claim_token)
 
     async def _restore_pacing(self) -> None:
         """Seed the channel window with posts sent shortly before a restart."""

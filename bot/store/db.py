@@ -21,7 +21,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Migrations from version N-1 to N, applied in order inside one transaction each. Version 1 is
 # the whole schema.sql; later issues append SQL here rather than editing schema.sql in place.
@@ -62,6 +62,48 @@ INSERT INTO seed_files
     (source, article_id, file_size, file_mtime_ns, content_hash, seen_at, gone_at)
 SELECT source, id, file_size, file_mtime_ns, content_hash, added_at,
        CASE withdrawn WHEN 1 THEN coalesce(updated_at, added_at) END FROM articles;
+""",
+    # 4: the outbox learns actions (issue 11): follow-ups ('edit') that change a sent message in
+    # place, admin notes ('note', kind 'admin', payload JSON, no article needed); a send row
+    # remembers what its message shows now (revision, shown, digest) so corrections follow it.
+    4: """
+CREATE TABLE deliveries_v4 (
+    id             INTEGER PRIMARY KEY,
+    article_id     INTEGER REFERENCES articles (id),
+    chat_id        TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('channel', 'subscriber', 'admin')),
+    action         TEXT    NOT NULL DEFAULT 'send' CHECK (action IN ('send', 'edit', 'note')),
+    parent_id      INTEGER,
+    manual         INTEGER NOT NULL DEFAULT 0,
+    status         TEXT    NOT NULL DEFAULT 'queued'
+                   CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT,
+    next_try_at    REAL    NOT NULL DEFAULT 0,
+    created_at     REAL    NOT NULL,
+    sent_at        REAL,
+    message_id     INTEGER,
+    claim_token    TEXT,
+    revision       INTEGER,
+    shown          TEXT CHECK (shown IN ('article', 'notice', 'deleted', 'lost')),
+    digest         TEXT,
+    delete_refused INTEGER NOT NULL DEFAULT 0,
+    done           TEXT,
+    payload        TEXT
+);
+INSERT INTO deliveries_v4 (id, article_id, chat_id, kind, manual, status, attempts, last_error,
+    next_try_at, created_at, sent_at, message_id, claim_token, revision, shown)
+SELECT id, article_id, chat_id, kind, manual, status, attempts, last_error, next_try_at,
+    created_at, sent_at, message_id, claim_token,
+    CASE WHEN status = 'sent' THEN 1 END, CASE WHEN status = 'sent' THEN 'article' END
+FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v4 RENAME TO deliveries;
+CREATE UNIQUE INDEX deliveries_once ON deliveries (article_id, chat_id)
+    WHERE manual = 0 AND action = 'send';
+CREATE INDEX deliveries_due ON deliveries (status, next_try_at, id);
+CREATE UNIQUE INDEX deliveries_followup ON deliveries (parent_id) WHERE status = 'queued';
+CREATE INDEX deliveries_shown ON deliveries (article_id) WHERE action = 'send' AND status = 'sent';
 """,
 }
 

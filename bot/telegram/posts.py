@@ -2,11 +2,13 @@
 
 The channel gets the whole article when it fits one message; otherwise the title, date, credit,
 lead and a «Читать полностью» button that deep-links to the article in the bot. Promo lines and
-page junk never appear (the parser keeps them out of title, lead and body).
+page junk never appear (the parser keeps them out of title, lead and body). A withdrawn article's
+post is edited to ``withdrawn_notice``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -73,3 +75,15 @@ def channel_post(article: Article, tz: ZoneInfo, bot_username: str | None) -> Po
 def subscriber_alert(article: Article, tz: ZoneInfo, bot_username: str | None) -> Post:
     """A compact card (title, date, credit, start of the lead) with a «Читать полностью» button."""
     return Post(_card(article, tz, ALERT_LEAD_BUDGET), _button(bot_username, article.id))
+
+
+def withdrawn_notice() -> Post:
+    """What a withdrawn article's post becomes: a short notice, no article text, no button."""
+    return Post(t(CHANNEL_LANG, "withdrawn_notice"))
+
+
+def digest(post: Post) -> str:
+    """A short hash of what a post shows (text and buttons): equal means an edit changes
+    nothing, so none is sent."""
+    markup = post.markup.model_dump_json(exclude_none=True) if post.markup else ""
+    return hashlib.sha256(f"{post.text}\x00{markup}".encode()).hexdigest()[:16]

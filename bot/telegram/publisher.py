@@ -19,16 +19,26 @@ from aiogram.exceptions import (
 )
 
 from bot.models import Article, Kind
+from bot.services.followups import AdminNote
 from bot.services.publishing import (
     BadMessage,
+    CannotDelete,
     ChatMigrated,
     ChatUnavailable,
+    MessageGone,
     RetryAfter,
     SendError,
     TransientError,
 )
-from bot.telegram.formatting import escape
-from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
+from bot.telegram.formatting import deep_link, escape
+from bot.telegram.posts import (
+    NO_PREVIEW,
+    Post,
+    channel_post,
+    digest,
+    subscriber_alert,
+    withdrawn_notice,
+)
 from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
@@ -45,6 +55,12 @@ MESSAGE_FAULTS = (
     "caption",
 )
 """Words in a 400's description that blame the message, not the chat (resending can't help)."""
+GONE = ("message to edit not found", "message can't be edited")
+"""400s that say the message to change is no longer ours to change (deleted by an admin)."""
+FIELDS = ("title", "text", "date", "credit")
+"""What a correction can change (store/corrections.py), each with a name in the catalogue."""
+NOT_MODIFIED = "message is not modified"
+"""400 for an edit to what the message already shows: the edit is done."""
 
 
 def chat_ref(chat_id: str) -> int | str:
@@ -67,6 +83,10 @@ def classify(exc: Exception) -> SendError:
         return ChatUnavailable(f"403 {exc.message}")
     if isinstance(exc, TelegramBadRequest):
         text = exc.message.lower()
+        if any(words in text for words in GONE):
+            return MessageGone(f"400 {exc.message}")
+        if "message can't be deleted" in text:
+            return CannotDelete(f"400 {exc.message}")
         if any(word in text for word in MESSAGE_FAULTS):
             return BadMessage(f"400 {exc.message}")
         return ChatUnavailable(f"400 {exc.message}")
@@ -83,17 +103,31 @@ class AiogramPublisher:
         self.tz = tz
         self.timeout = timeout
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
-        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+    async def _username(self) -> str | None:
         try:
             # the deep links name the bot: getMe once (startup already asked; aiogram keeps it)
-            username = (await self.bot.me()).username
+            return (await self.bot.me()).username
         except Exception as exc:
             raise classify(exc) from exc
+
+    async def _post(self, article: Article | None, kind: Kind) -> Post:
+        """What ``article`` renders to in a chat of this kind (None: the withdrawal notice)."""
+        if article is None:
+            return withdrawn_notice()
+        username = await self._username()
         if kind == "channel":
-            post = channel_post(article, self.tz, username)
-        else:
-            post = subscriber_alert(article, self.tz, username)
+            return channel_post(article, self.tz, username)
+        return subscriber_alert(article, self.tz, username)
+
+    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+        """The hash of what the article's message shows (edits that change nothing are skipped)."""
+        return digest(await self._post(article, kind))
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+        return await self._send(chat_id, await self._post(article, kind))
+
+    async def _send(self, chat_id: str, post: Post) -> int | None:
         try:
             message = await self.bot.send_message(
                 chat_id=chat_ref(chat_id),
@@ -107,17 +141,48 @@ class AiogramPublisher:
             raise classify(exc) from exc
         return message.message_id
 
-    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
-        """Tell each admin in private; an admin who never started the bot is only logged."""
-        text = t("ru", "channel_paused", reason=escape(reason))  # staff texts: Russian
-        for admin_id in sorted(admin_ids):
-            try:
-                await self.bot.send_message(
-                    chat_id=admin_id,
-                    text=text,
-                    parse_mode="HTML",
-                    link_preview_options=NO_PREVIEW,
-                    request_timeout=self.timeout,
-                )
-            except Exception as exc:
-                log.warning("could not notify admin %s: %s", admin_id, exc)
+    async def edit_message(
+        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+    ) -> None:
+        """Edit a sent message to the article's rendering now, or to the withdrawal notice (its
+        button removed); Telegram's "message is not modified" means it already shows that."""
+        post = await self._post(article, kind)
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_ref(chat_id),
+                message_id=message_id,
+                text=post.text,
+                parse_mode="HTML",
+                reply_markup=post.markup,
+                link_preview_options=NO_PREVIEW,
+                request_timeout=self.timeout,
+            )
+        except TelegramBadRequest as exc:
+            if NOT_MODIFIED not in exc.message.lower():
+                raise classify(exc) from exc
+        except Exception as exc:
+            raise classify(exc) from exc
+
+    async def delete_message(self, chat_id: str, message_id: int) -> None:
+        """Delete a sent message; one already gone counts as deleted."""
+        try:
+            await self.bot.delete_message(
+                chat_id=chat_ref(chat_id), message_id=message_id, request_timeout=self.timeout
+            )
+        except TelegramBadRequest as exc:
+            if "message to delete not found" not in exc.message.lower():
+                raise classify(exc) from exc
+        except Exception as exc:
+            raise classify(exc) from exc
+
+    async def send_note(self, chat_id: str, note: AdminNote) -> int | None:
+        """A private note to one admin (staff texts: Russian)."""
+        if note.topic == "paused":
+            return await self._send(
+                chat_id, Post(t("ru", "channel_paused", reason=escape(note.reason)))
+            )
+        username = await self._username()
+        link = deep_link(username, note.article_id or 0) if username else ""
+        fields = ", ".join(t("ru", f"field_{f}") if f in FIELDS else f for f in note.fields)
+        text = t("ru", "correction_note", title=escape(note.title[:300]), fields=fields, link=link)
+        return await self._send(chat_id, Post(text))
