@@ -10,6 +10,7 @@ Credit and promo lines do not count, so a copy that lost its photo credit is sti
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 
 from bot.models import ParsedArticle
 from bot.text import words
@@ -24,7 +25,8 @@ def _norm(text: str) -> str:
 
 def identity_key(article: ParsedArticle) -> str:
     """The article's identity: sha256 of normalised title, date (minute) and text."""
-    date = "" if article.date_from_mtime else article.published_at.strftime("%Y-%m-%dT%H:%M%z")
+    when = article.published_at.astimezone(UTC)  # stored rows come back in UTC, files in SOURCE_TZ
+    date = "" if article.date_from_mtime else when.strftime("%Y-%m-%dT%H:%M")
     parts = (_norm(article.title), date, _norm(article.lead), *(_norm(p) for p in article.body))
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
