@@ -187,6 +187,7 @@ async def test_keep_leaves_the_post_and_queued_sends_are_cancelled(
         await say(fake, ADMIN, "/resume")
         await fake.settle(1.0)
         assert fake.message(news(fake), mid).text.startswith("Снимаемая статья")
+        assert fake.message(READER, alert).text.startswith("Снимаемая статья")
         assert fake.edits == [] and fake.calls("deleteMessage") == []
         assert len(fake.sent_messages(news(fake))) == 1  # the withdrawn late article never went
         fake.assert_clean()
