@@ -15,7 +15,7 @@ import aiosqlite
 from aiogram import Bot, Dispatcher
 
 from bot.app import App, build_app
-from bot.config import Secret, Settings
+from bot.config import Secret, Settings, WithdrawnPosts
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Pacing
@@ -228,6 +228,26 @@ async def start_fast_bot(
 ) -> BotApp:
     """The bot with delivery time scaled down; its scheduler's first tick ingests."""
     return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5, watch=watch)
+
+
+def delivery_settings(settings: Settings, withdrawn_posts: WithdrawnPosts = "notice") -> Settings:
+    """Settings of the delivery tests: the fake's channel @news, ADMIN, a scan every 0.3 s and
+    no backlog (only articles written during the test are posted)."""
+    return replace(
+        settings,
+        channel_id="@news",
+        admin_ids=frozenset({ADMIN}),
+        post_interval=0.3,
+        post_backlog=0,
+        withdrawn_posts=withdrawn_posts,
+    )
+
+
+async def start_delivery_bot(settings: Settings, fake: FakeTelegram) -> BotApp:
+    """``start_fast_bot`` with ``delivery_settings``, once it polls."""
+    app = await start_fast_bot(settings, fake)
+    await fake.wait_for_request("getUpdates")
+    return app
 
 
 # ---- talking to it -----------------------------------------------------------------------------

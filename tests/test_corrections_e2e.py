@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 
@@ -16,8 +15,9 @@ from tests.helpers import (
     ADMIN,
     BotApp,
     channel,
+    delivery_settings,
     say,
-    start_fast_bot,
+    start_delivery_bot,
     wait_until,
     write_seed,
 )
@@ -28,19 +28,12 @@ LONG = "Длинный абзац о манёврах и учениях. " * 150
 
 @pytest.fixture
 def cfg(settings: Settings) -> Settings:
-    return replace(
-        settings,
-        channel_id="@news",
-        admin_ids=frozenset({ADMIN}),
-        post_interval=0.3,
-        post_backlog=0,
-    )
+    return delivery_settings(settings)
 
 
 @pytest.fixture
 async def app(cfg: Settings, fake: FakeTelegram) -> AsyncIterator[BotApp]:
-    a = await start_fast_bot(cfg, fake)
-    await fake.wait_for_request("getUpdates")
+    a = await start_delivery_bot(cfg, fake)
     yield a
     await a.stop()
 

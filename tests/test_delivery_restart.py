@@ -55,6 +55,20 @@ async def start(
         )
 
 
+async def stop(proc: asyncio.subprocess.Process, fake: FakeTelegram, log: Path) -> None:
+    """Once nothing more is sent, SIGTERM: a clean exit (0) within 15 s."""
+    await fake.settle(1.5, timeout=10)
+    proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(proc.wait(), 15) == 0, log.read_text()
+
+
+async def reap(proc: asyncio.subprocess.Process) -> None:
+    """Never leave the bot running after a failed test."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
+
+
 async def quiet_moment(fake: FakeTelegram, quiet: float = 0.3) -> None:
     """Wait until no sendMessage has been answered for ``quiet`` s (nothing is in flight)."""
     for _ in range(500):
@@ -88,13 +102,9 @@ async def test_kill_mid_backlog_then_restart(tmp_path: Path) -> None:
             proc = await start(fake, tmp_path, log)
             channel = await fake.wait_for_messages(news, BACKLOG, timeout=25)
             alerts = await fake.wait_for_messages(SUBSCRIBER, BACKLOG, timeout=10)
-            await fake.settle(1.5, timeout=10)
-            proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(proc.wait(), 15) == 0, log.read_text()
+            await stop(proc, fake, log)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            await reap(proc)
         channel, alerts = fake.sent_messages(news), fake.sent_messages(SUBSCRIBER)
     expected = [f"Новость {i}" for i in range(2, BACKLOG + 2)]
     expected = [*expected[1:], "В России назвали Беларусь"]  # the real seed (21 May) is newest
@@ -146,13 +156,9 @@ async def test_a_queued_correction_goes_out_after_kill_9_and_restart(tmp_path: P
             except TimeoutError:
                 raise AssertionError(log.read_text()) from None
             await fake.wait_for_messages(900, 1, timeout=10)  # the admin's note
-            await fake.settle(1.5, timeout=10)
-            proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(proc.wait(), 15) == 0, log.read_text()
+            await stop(proc, fake, log)
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            await reap(proc)
         assert len(fake.calls("editMessageText", ok=True)) == 1
         assert len(fake.sent_messages(news)) == 2  # corrected in place, never posted again
         assert len(fake.sent_messages(900)) == 1

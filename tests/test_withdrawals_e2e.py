@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,15 @@ from bot.config import Settings, WithdrawnPosts
 from bot.store import outbox
 from bot.store.db import write_lock
 from tests.fake_telegram import FakeTelegram, Limits, VirtualClock
-from tests.helpers import ADMIN, BotApp, say, start_fast_bot, wait_until, write_seed
+from tests.helpers import (
+    ADMIN,
+    BotApp,
+    delivery_settings,
+    say,
+    start_delivery_bot,
+    wait_until,
+    write_seed,
+)
 
 READER = 101
 HOURS = 3600.0
@@ -31,21 +38,19 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def config(settings: Settings, mode: WithdrawnPosts) -> Settings:
-    return replace(
-        settings,
-        channel_id="@news",
-        admin_ids=frozenset({ADMIN}),
-        post_interval=0.3,
-        post_backlog=0,
-        withdrawn_posts=mode,
-    )
+@pytest.fixture
+async def app(
+    request: pytest.FixtureRequest, settings: Settings, fake: FakeTelegram
+) -> AsyncIterator[BotApp]:
+    """The bot with WITHDRAWN_POSTS = the test's parameter."""
+    mode: WithdrawnPosts = request.param
+    a = await start_delivery_bot(delivery_settings(settings, mode), fake)
+    yield a
+    await a.stop()
 
 
-async def running(settings: Settings, fake: FakeTelegram, mode: WithdrawnPosts) -> BotApp:
-    app = await start_fast_bot(config(settings, mode), fake)
-    await fake.wait_for_request("getUpdates")
-    return app
+def mode(name: WithdrawnPosts) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("app", [name], indirect=True)
 
 
 def news(fake: FakeTelegram) -> int:
@@ -71,125 +76,110 @@ async def done(app: BotApp, n: int) -> None:
     await wait_until(check, timeout=10)
 
 
-async def test_notice_then_return(settings: Settings, fake: FakeTelegram) -> None:
-    app = await running(settings, fake, "notice")
-    try:
-        path, mid, alert = await post_one(fake, settings.seeds_dir)
-        text = path.read_text("utf-8")
-        path.unlink()
-        await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
-        await fake.wait_for(lambda: fake.message(READER, alert).text == NOTICE, timeout=10)
-        post = fake.message(news(fake), mid)
-        assert post.buttons == [] and "абзац" not in post.html
-        assert fake.message(READER, alert).buttons == []  # nothing left that opens the article
-        path.write_text(text, "utf-8")  # the file comes back: same article, same post
-        await fake.wait_for(
-            lambda: fake.message(news(fake), mid).text.startswith("Снимаемая статья"), timeout=10
-        )
-        await done(app, 4)
-        await fake.settle(0.5)
-        assert "Второй абзац." in fake.message(news(fake), mid).text
-        assert fake.message(READER, alert).buttons  # the alert's «Читать полностью» is back
-        assert len(fake.sent_messages(news(fake))) == 1 and len(fake.sent_messages(READER)) == 2
-        assert fake.calls("deleteMessage") == []
-        fake.assert_clean()
-    finally:
-        await app.stop()
+@mode("notice")
+async def test_notice_then_return(app: BotApp, fake: FakeTelegram) -> None:
+    path, mid, alert = await post_one(fake, app.settings.seeds_dir)
+    text = path.read_text("utf-8")
+    path.unlink()
+    await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
+    await fake.wait_for(lambda: fake.message(READER, alert).text == NOTICE, timeout=10)
+    post = fake.message(news(fake), mid)
+    assert post.buttons == [] and "абзац" not in post.html
+    assert fake.message(READER, alert).buttons == []  # nothing left that opens the article
+    path.write_text(text, "utf-8")  # the file comes back: same article, same post
+    await fake.wait_for(
+        lambda: fake.message(news(fake), mid).text.startswith("Снимаемая статья"), timeout=10
+    )
+    await done(app, 4)
+    await fake.settle(0.5)
+    assert "Второй абзац." in fake.message(news(fake), mid).text
+    assert fake.message(READER, alert).buttons  # the alert's «Читать полностью» is back
+    assert len(fake.sent_messages(news(fake))) == 1 and len(fake.sent_messages(READER)) == 2
+    assert fake.calls("deleteMessage") == []
+    fake.assert_clean()
 
 
+@mode("delete")
 async def test_delete_while_young_then_return_posts_once_more(
-    settings: Settings, fake: FakeTelegram
+    app: BotApp, fake: FakeTelegram
 ) -> None:
-    app = await running(settings, fake, "delete")
-    try:
-        path, mid, alert = await post_one(fake, settings.seeds_dir)
-        text = path.read_text("utf-8")
-        fake.clock.advance(47 * HOURS)  # type: ignore[attr-defined]
-        path.unlink()
-        await fake.wait_for(lambda: fake.message(news(fake), mid).deleted, timeout=10)
-        await fake.wait_for(lambda: fake.message(READER, alert).deleted, timeout=10)
-        assert fake.edits == []
-        path.write_text(text, "utf-8")
-        [_, again] = await fake.wait_for_messages(news(fake), 2, timeout=10)
-        await done(app, 4)
-        await fake.settle(0.5)
-        assert again.text.startswith("Снимаемая статья")  # posted once more: its only way back
-        assert len(fake.sent_messages(news(fake), include_deleted=False)) == 1
-        assert len(fake.sent_messages(READER)) == 2  # a reader is not alerted twice
-        rows = await outbox.all_deliveries(app.conn)
-        assert rows[0].kind == "channel" and rows[0].message_id == again.message_id
-        fake.assert_clean()
-    finally:
-        await app.stop()
+    path, mid, alert = await post_one(fake, app.settings.seeds_dir)
+    text = path.read_text("utf-8")
+    fake.clock.advance(47 * HOURS)  # type: ignore[attr-defined]
+    path.unlink()
+    await fake.wait_for(lambda: fake.message(news(fake), mid).deleted, timeout=10)
+    await fake.wait_for(lambda: fake.message(READER, alert).deleted, timeout=10)
+    assert fake.edits == []
+    path.write_text(text, "utf-8")
+    [_, again] = await fake.wait_for_messages(news(fake), 2, timeout=10)
+    await done(app, 4)
+    await fake.settle(0.5)
+    assert again.text.startswith("Снимаемая статья")  # posted once more: its only way back
+    assert len(fake.sent_messages(news(fake), include_deleted=False)) == 1
+    assert len(fake.sent_messages(READER)) == 2  # a reader is not alerted twice
+    rows = await outbox.all_deliveries(app.conn)
+    assert rows[0].kind == "channel" and rows[0].message_id == again.message_id
+    fake.assert_clean()
 
 
+@mode("delete")
 async def test_delete_past_48_hours_falls_back_to_the_notice(
-    settings: Settings, fake: FakeTelegram
+    app: BotApp, fake: FakeTelegram
 ) -> None:
-    app = await running(settings, fake, "delete")
-    try:
-        path, mid, alert = await post_one(fake, settings.seeds_dir)
-        fake.clock.advance(48 * HOURS)  # type: ignore[attr-defined]
-        path.unlink()  # the bot's clock says "young": Telegram's says no
-        await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
-        await fake.wait_for(lambda: fake.message(READER, alert).text == NOTICE, timeout=10)
-        refused = fake.calls("deleteMessage", ok=False)
-        assert {r.description for r in refused} == {"Bad Request: message can't be deleted"}
-        assert len(refused) == 2 and not fake.message(news(fake), mid).deleted
-        fake.assert_clean()
-    finally:
-        await app.stop()
+    path, mid, alert = await post_one(fake, app.settings.seeds_dir)
+    fake.clock.advance(48 * HOURS)  # type: ignore[attr-defined]
+    path.unlink()  # the bot's clock says "young": Telegram's says no
+    await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
+    await fake.wait_for(lambda: fake.message(READER, alert).text == NOTICE, timeout=10)
+    refused = fake.calls("deleteMessage", ok=False)
+    assert {r.description for r in refused} == {"Bad Request: message can't be deleted"}
+    assert len(refused) == 2 and not fake.message(news(fake), mid).deleted
+    fake.assert_clean()
 
 
+@mode("delete")
 async def test_delete_of_a_post_the_bot_knows_is_old_is_not_even_tried(
-    settings: Settings, fake: FakeTelegram
+    app: BotApp, fake: FakeTelegram
 ) -> None:
-    app = await running(settings, fake, "delete")
-    try:
-        path, mid, _ = await post_one(fake, settings.seeds_dir)
-        async with write_lock(app.conn):  # the post went out 49 hours ago by the bot's clock
-            await app.conn.execute(
-                "UPDATE deliveries SET sent_at = :t WHERE kind = 'channel'",
-                {"t": time.time() - 49 * HOURS},
-            )
-        path.unlink()
-        await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
-        await done(app, 2)
-        assert [r.chat_id for r in fake.calls("deleteMessage")] == [READER]  # the alert only
-        fake.assert_clean()
-    finally:
-        await app.stop()
+    path, mid, _ = await post_one(fake, app.settings.seeds_dir)
+    async with write_lock(app.conn):  # the post went out 49 hours ago by the bot's clock
+        await app.conn.execute(
+            "UPDATE deliveries SET sent_at = :t WHERE kind = 'channel'",
+            {"t": time.time() - 49 * HOURS},
+        )
+    path.unlink()
+    await fake.wait_for(lambda: fake.message(news(fake), mid).text == NOTICE, timeout=10)
+    await done(app, 2)
+    assert [r.chat_id for r in fake.calls("deleteMessage")] == [READER]  # the alert only
+    fake.assert_clean()
 
 
+@mode("keep")
 async def test_keep_leaves_the_post_and_queued_sends_are_cancelled(
-    settings: Settings, fake: FakeTelegram
+    app: BotApp, fake: FakeTelegram
 ) -> None:
-    app = await running(settings, fake, "keep")
-    try:
-        path, mid, alert = await post_one(fake, settings.seeds_dir)
-        await say(fake, ADMIN, "/pause")
-        late = write_seed(settings.seeds_dir, "late.txt", "Поздняя", ["Текст."])
+    path, mid, alert = await post_one(fake, app.settings.seeds_dir)
+    await say(fake, ADMIN, "/pause")
+    late = write_seed(app.settings.seeds_dir, "late.txt", "Поздняя", ["Текст."])
 
-        async def queued() -> bool:
-            rows = await outbox.all_deliveries(app.conn)
-            return any(d.status == "queued" and d.kind == "channel" for d in rows)
+    async def queued() -> bool:
+        rows = await outbox.all_deliveries(app.conn)
+        return any(d.status == "queued" and d.kind == "channel" for d in rows)
 
-        await wait_until(queued, timeout=10)
-        await fake.wait_for_messages(READER, 3, timeout=10)  # alerts go on while paused
-        path.unlink()
-        late.unlink()
+    await wait_until(queued, timeout=10)
+    await fake.wait_for_messages(READER, 3, timeout=10)  # alerts go on while paused
+    path.unlink()
+    late.unlink()
 
-        async def cancelled() -> bool:
-            rows = await outbox.all_deliveries(app.conn)
-            return [d.status for d in rows if d.kind == "channel"] == ["sent", "cancelled"]
+    async def cancelled() -> bool:
+        rows = await outbox.all_deliveries(app.conn)
+        return [d.status for d in rows if d.kind == "channel"] == ["sent", "cancelled"]
 
-        await wait_until(cancelled, timeout=10)
-        await say(fake, ADMIN, "/resume")
-        await fake.settle(1.0)
-        assert fake.message(news(fake), mid).text.startswith("Снимаемая статья")
-        assert fake.message(READER, alert).text.startswith("Снимаемая статья")
-        assert fake.edits == [] and fake.calls("deleteMessage") == []
-        assert len(fake.sent_messages(news(fake))) == 1  # the withdrawn late article never went
-        fake.assert_clean()
-    finally:
-        await app.stop()
+    await wait_until(cancelled, timeout=10)
+    await say(fake, ADMIN, "/resume")
+    await fake.settle(1.0)
+    assert fake.message(news(fake), mid).text.startswith("Снимаемая статья")
+    assert fake.message(READER, alert).text.startswith("Снимаемая статья")
+    assert fake.edits == [] and fake.calls("deleteMessage") == []
+    assert len(fake.sent_messages(news(fake))) == 1  # the withdrawn late article never went
+    fake.assert_clean()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import aiosqlite
@@ -81,30 +81,12 @@ class OutboxStats:
         return self.queued_channel + self.queued_subscribers
 
 
+_FIELDS = tuple(f.name for f in fields(Delivery))
+_FLAGS = frozenset({"manual", "delete_refused"})
+
+
 def _delivery(row: aiosqlite.Row) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        article_id=row["article_id"],
-        chat_id=row["chat_id"],
-        kind=row["kind"],
-        manual=bool(row["manual"]),
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        next_try_at=row["next_try_at"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-        message_id=row["message_id"],
-        claim_token=row["claim_token"],
-        action=row["action"],
-        parent_id=row["parent_id"],
-        revision=row["revision"],
-        shown=row["shown"],
-        digest=row["digest"],
-        delete_refused=bool(row["delete_refused"]),
-        done=row["done"],
-        payload=row["payload"],
-    )
+    return Delivery(**{f: bool(row[f]) if f in _FLAGS else row[f] for f in _FIELDS})
 
 
 async def unannounced(conn: aiosqlite.Connection) -> list[tuple[int, bool]]:

@@ -7,6 +7,8 @@ owning pacing and retries) acts on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -42,6 +44,7 @@ from bot.telegram.posts import (
 from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MESSAGE_FAULTS = (
     "too long",
@@ -95,6 +98,19 @@ def classify(exc: Exception) -> SendError:
     return TransientError(f"{type(exc).__name__}: {exc}")
 
 
+async def _call(request: Awaitable[T], *, done_if: str | None = None) -> T | None:
+    """Await one Bot API request; a refusal becomes its SendError, except a 400 whose
+    description says the request's work is already done (``done_if``): then None."""
+    try:
+        return await request
+    except TelegramBadRequest as exc:
+        if done_if is None or done_if not in exc.message.lower():
+            raise classify(exc) from exc
+    except Exception as exc:
+        raise classify(exc) from exc
+    return None
+
+
 class AiogramPublisher:
     """Sends channel posts and subscriber alerts through an aiogram Bot."""
 
@@ -128,8 +144,8 @@ class AiogramPublisher:
         return await self._send(chat_id, await self._post(article, kind))
 
     async def _send(self, chat_id: str, post: Post) -> int | None:
-        try:
-            message = await self.bot.send_message(
+        message = await _call(
+            self.bot.send_message(
                 chat_id=chat_ref(chat_id),
                 text=post.text,
                 parse_mode="HTML",
@@ -137,9 +153,8 @@ class AiogramPublisher:
                 link_preview_options=NO_PREVIEW,
                 request_timeout=self.timeout,
             )
-        except Exception as exc:
-            raise classify(exc) from exc
-        return message.message_id
+        )
+        return None if message is None else message.message_id
 
     async def edit_message(
         self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
@@ -147,8 +162,8 @@ class AiogramPublisher:
         """Edit a sent message to the article's rendering now, or to the withdrawal notice (its
         button removed); Telegram's "message is not modified" means it already shows that."""
         post = await self._post(article, kind)
-        try:
-            await self.bot.edit_message_text(
+        await _call(
+            self.bot.edit_message_text(
                 chat_id=chat_ref(chat_id),
                 message_id=message_id,
                 text=post.text,
@@ -156,24 +171,18 @@ class AiogramPublisher:
                 reply_markup=post.markup,
                 link_preview_options=NO_PREVIEW,
                 request_timeout=self.timeout,
-            )
-        except TelegramBadRequest as exc:
-            if NOT_MODIFIED not in exc.message.lower():
-                raise classify(exc) from exc
-        except Exception as exc:
-            raise classify(exc) from exc
+            ),
+            done_if=NOT_MODIFIED,
+        )
 
     async def delete_message(self, chat_id: str, message_id: int) -> None:
         """Delete a sent message; one already gone counts as deleted."""
-        try:
-            await self.bot.delete_message(
+        await _call(
+            self.bot.delete_message(
                 chat_id=chat_ref(chat_id), message_id=message_id, request_timeout=self.timeout
-            )
-        except TelegramBadRequest as exc:
-            if "message to delete not found" not in exc.message.lower():
-                raise classify(exc) from exc
-        except Exception as exc:
-            raise classify(exc) from exc
+            ),
+            done_if="message to delete not found",
+        )
 
     async def send_note(self, chat_id: str, note: AdminNote) -> int | None:
         """A private note to one admin (staff texts: Russian)."""
