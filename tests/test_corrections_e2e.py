@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -13,11 +14,13 @@ from bot.store import outbox
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import (
     ADMIN,
+    FAST,
     BotApp,
     channel,
     delivery_settings,
     say,
     start_delivery_bot,
+    start_fast_bot,
     wait_until,
     write_seed,
 )
@@ -125,6 +128,27 @@ async def test_quick_corrections_end_with_the_latest_text(
     assert 1 <= len(versions) <= 3
     assert len(fake.sent_messages(channel(fake))) == 1
     fake.assert_clean()
+
+
+async def test_corrections_waiting_for_the_pacer_end_as_one_edit(
+    cfg: Settings, fake: FakeTelegram
+) -> None:
+    app = await start_fast_bot(cfg, fake, replace(FAST, chat_interval=1.0))  # Telegram's pace
+    try:
+        await fake.wait_for_request("getUpdates")
+        mid = await posted(fake, cfg, "Версия 0", ["Текст."])
+        for i in (1, 2, 3):  # all while the channel's next message must wait a second
+            write_seed(cfg.seeds_dir, "new.txt", f"Версия {i}", ["Текст."])
+            await asyncio.sleep(0.15)
+        await fake.wait_for(
+            lambda: fake.message(channel(fake), mid).text.startswith("Версия 3"), timeout=10
+        )
+        await asyncio.sleep(1.5)  # time for one more paced edit, if one were still queued
+        versions = [int(text.split("\n")[0].split()[-1]) for text in edits_of(fake, mid)]
+        assert versions[-1] == 3 and len(versions) <= 2, versions
+        fake.assert_clean()
+    finally:
+        await app.stop()
 
 
 async def test_a_correction_while_the_channel_is_under_a_429_waits_for_it(
