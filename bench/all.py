@@ -39,6 +39,7 @@ SCRIPTS = (
     ("search_speed", "search_speed.py", 1800),
     ("dispatch", "dispatch.py", 900),
     ("fanout", "fanout.py", 900),
+    ("publish_latency", "publish_latency.py", 600),
     ("runtime", "runtime.py", 1800),
 )
 

@@ -2,25 +2,29 @@
 
 An article is its content, not its file name: two files whose title, date and text (lead and
 body) are equal after normalisation (case, ё/е, punctuation, quotes, dashes and whitespace
-ignored: only the words count, via ``bot.text.words``) are one article. The date counts only
-when the file has a date line; a date taken from the file's mtime differs from copy to copy.
+ignored: only the words count, folded as search folds them) are one article. The date counts
+only when the file has a date line; a date taken from the file's mtime differs from copy to copy.
 Credit and promo lines do not count, so a copy that lost its photo credit is still the same.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC
 
 from bot.models import ParsedArticle
-from bot.text import words
+from bot.text import fold
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 VISIBLE_FIELDS = ("title", "text", "date", "credit")
 """What a correction can change, in the order an admin note names them."""
 
 
 def _norm(text: str) -> str:
-    return " ".join(words(text))
+    """The words of ``text``, folded, one space apart (two C-level passes: cheap when cold)."""
+    return _NON_WORD.sub(" ", fold(text)).strip()
 
 
 def identity_key(article: ParsedArticle) -> str:

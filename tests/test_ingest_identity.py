@@ -48,6 +48,17 @@ def settling(conn: aiosqlite.Connection, seeds: Path, clock: Clock) -> Ingestor:
     return Ingestor(conn, seeds, MSK, settle_seconds=S, clock=clock)
 
 
+async def real_seed_ingested(
+    conn: aiosqlite.Connection, tmp_path: Path, clock: Clock | None
+) -> tuple[Path, Ingestor, int]:
+    """A copy of the real seeds, scanned once: (folder, its ingestor, the article's id).
+    ``clock`` None: no settle time."""
+    seeds = copy_seeds(tmp_path / "seeds")
+    ingestor = Ingestor(conn, seeds, MSK) if clock is None else settling(conn, seeds, clock)
+    [a_id] = (await ingestor.scan()).added_ids
+    return seeds, ingestor, a_id
+
+
 def age(path: Path, seconds: float) -> None:
     """Make a file look written ``seconds`` ago (as a backlog file would)."""
     when = time.time() - seconds
@@ -107,9 +118,7 @@ async def test_backlog_files_are_settled_at_once(
 async def test_rename_within_one_scan_keeps_the_article(
     conn: aiosqlite.Connection, tmp_path: Path, clock: Clock
 ) -> None:
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = settling(conn, seeds, clock)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, clock)
     (seeds / "2025").mkdir()
     os.rename(seeds / REAL_SEED.name, seeds / "2025" / "renamed.txt")  # mtime kept
     report = await ingestor.scan()
@@ -126,9 +135,7 @@ async def test_rename_within_one_scan_keeps_the_article(
 async def test_delete_then_create_across_scans_is_a_rename(
     conn: aiosqlite.Connection, tmp_path: Path, clock: Clock
 ) -> None:
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = settling(conn, seeds, clock)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, clock)
     held = tmp_path / "held.txt"
     shutil.move(seeds / REAL_SEED.name, held)
     gap = await ingestor.scan()  # the scraper deleted it; the new name is not there yet
@@ -146,9 +153,7 @@ async def test_delete_then_create_across_scans_is_a_rename(
 async def test_withdrawal_waits_for_the_settle_time_then_a_return_keeps_the_id(
     conn: aiosqlite.Connection, tmp_path: Path, clock: Clock
 ) -> None:
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = settling(conn, seeds, clock)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, clock)
     data = (seeds / REAL_SEED.name).read_bytes()
     (seeds / REAL_SEED.name).unlink()
     assert (await ingestor.scan()).withdrawn == 0
@@ -169,9 +174,7 @@ async def test_withdrawal_waits_for_the_settle_time_then_a_return_keeps_the_id(
 async def test_a_copy_is_a_duplicate_listed_once_and_its_removal_withdraws_nothing(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = Ingestor(conn, seeds, MSK)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, None)
     text = (seeds / REAL_SEED.name).read_text(encoding="utf-8")
     # saved again by the scraper: other line ends, no photo credit, other sidebar
     copy = text.replace("Фото: Виктор Толочко / РИА Новости\n", "").replace("\n", "\r\n")
@@ -236,9 +239,7 @@ async def test_corrections_bump_the_revision_and_are_recorded_once_announced(
 async def test_sidebar_or_promo_only_changes_nothing(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = Ingestor(conn, seeds, MSK)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, None)
     await announce(conn, [a_id])
     path = seeds / REAL_SEED.name
     text = path.read_text(encoding="utf-8")
@@ -256,9 +257,7 @@ async def test_a_copy_still_settling_keeps_the_article(
     conn: aiosqlite.Connection, tmp_path: Path, clock: Clock
 ) -> None:
     """The last old name expires while the new copy is still being rewritten."""
-    seeds = copy_seeds(tmp_path / "seeds")
-    ingestor = settling(conn, seeds, clock)
-    [a_id] = (await ingestor.scan()).added_ids
+    seeds, ingestor, a_id = await real_seed_ingested(conn, tmp_path, clock)
     data = (seeds / REAL_SEED.name).read_bytes()
     (seeds / REAL_SEED.name).unlink()
     (seeds / "fresh.txt").write_bytes(data)
@@ -284,6 +283,7 @@ async def test_a_migrated_database_keeps_ids_and_finds_copies(tmp_path: Path) ->
     await c.close()
     raw = sqlite3.connect(db)
     raw.executescript(
+        "DROP TRIGGER articles_first_file; DROP TRIGGER articles_keyed; "
         "DROP TABLE corrections; DROP TABLE article_keys; DROP TABLE seed_files; "
         "DROP INDEX articles_unkeyed; ALTER TABLE articles DROP COLUMN identity_key; "
         "ALTER TABLE articles DROP COLUMN revision; PRAGMA user_version = 2;"

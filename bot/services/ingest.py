@@ -174,8 +174,7 @@ class Ingestor:
             await articles.clear_failure(self.conn, f.source)
         article_id = None if _unlinked(state) else state.article_id  # type: ignore[union-attr]
         if article_id is None and (article_id := by_key.get(item.key)) is None:
-            new_id = await self._save(item, item.parsed, None, now)
-            await self._link(item, new_id, now)
+            new_id = await self._save(item, item.parsed, None, now)  # its file: a trigger
             by_key[item.key] = new_id
             report.added += 1
             report.added_ids.append(new_id)
@@ -248,8 +247,6 @@ class Ingestor:
             self.conn, f.source, article_id, size=f.size, mtime_ns=f.mtime_ns,
             digest=item.digest, now=now,
         )  # fmt: skip
-        if item.key is not None:
-            await files.add_key(self.conn, item.key, article_id)
 
     async def _forget(
         self, missing: set[str], cleared: list[FileState], report: IngestReport

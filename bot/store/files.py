@@ -3,6 +3,8 @@
 A path, once linked, keeps its article for good (a file that comes back is the same article);
 ``article_keys`` maps every identity key an article's content ever had to it, so a copy, a
 rename or a return under a new name finds the article (bot/identity.py says what a key is).
+Triggers (migration 3) write a new article's first file and every key ``articles.identity_key``
+takes; the rest is written here.
 """
 
 from __future__ import annotations
@@ -68,20 +70,11 @@ async def articles_by_key(conn: aiosqlite.Connection, keys: list[str]) -> dict[s
     return found
 
 
-async def add_key(conn: aiosqlite.Connection, key: str, article_id: int) -> None:
-    """Remember that content with this key is ``article_id`` (the first article keeps a key)."""
-    await conn.execute(
-        "INSERT OR IGNORE INTO article_keys (key, article_id) VALUES (:key, :id)",
-        {"key": key, "id": article_id},
-    )
-
-
 async def set_key(conn: aiosqlite.Connection, article_id: int, key: str) -> None:
-    """Store an article's current identity key and map it."""
+    """Store an article's current identity key (the trigger articles_keyed maps it)."""
     await conn.execute(
         "UPDATE articles SET identity_key = :key WHERE id = :id", {"key": key, "id": article_id}
     )
-    await add_key(conn, key, article_id)
 
 
 async def count_unkeyed(conn: aiosqlite.Connection) -> int:
