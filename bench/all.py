@@ -40,6 +40,7 @@ SCRIPTS = (
     ("dispatch", "dispatch.py", 900),
     ("burst", "burst.py", 900),
     ("fanout", "fanout.py", 900),
+    ("publish_latency", "publish_latency.py", 600),
     ("runtime", "runtime.py", 1800),
     ("extraction", "extraction.py", 300),
     ("feed_latency", "feed_latency.py", 600),

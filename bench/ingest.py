@@ -135,7 +135,11 @@ def _ensure_seeds(n: int) -> tuple[Path, int]:
 def bot_env(**extra: str) -> dict[str, str]:
     """Environment for a bot subprocess: no .env surprises, quiet logs, repo root importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
-    env.update(PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", CHANNEL_ID="", ADMIN_IDS="")
+    # SETTLE_SECONDS 0: the benches measure throughput, not the wait for just-written files
+    # (bench/publish_latency.py sets its own and measures that)
+    env.update(
+        PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", CHANNEL_ID="", ADMIN_IDS="", SETTLE_SECONDS="0"
+    )
     env.update(extra)
     return env
 

@@ -22,9 +22,11 @@ from bot.services.health import Health, HealthPolicy
 from bot.services.ingest import Ingestor
 from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
-from bot.services.scheduler import Deliverer, Pacing, Scheduler
+from bot.services.scheduler import Deliverer, Pacing
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.ticks import Scheduler
+from bot.services.watch import Watcher
 from bot.store.db import open_db
 
 if TYPE_CHECKING:  # imported when an App is built: `python -m bot ingest` never loads aiogram
@@ -82,7 +84,9 @@ async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Co
     return Core(
         settings=settings,
         conn=conn,
-        ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
+        ingestor=Ingestor(
+            conn, settings.seeds_dir, settings.source_tz, settle_seconds=settings.settle_seconds
+        ),
         search=SearchService(conn, observer=observer),
         observer=observer,
     )
@@ -98,6 +102,7 @@ async def build_app(
     clock: Callable[[], float] = time.time,
     monitoring: HealthPolicy | None = None,
     feed_http: HttpLimits | None = None,
+    watch: bool = True,
 ) -> App:
     """Build the bot over ``session``; nothing talks to Telegram until the front end runs it.
 
@@ -109,7 +114,8 @@ async def build_app(
     read on (tests stand at any hour). With ``monitoring`` every layer reports to one
     ``Metrics`` and ``App.health`` answers the HTTP server's /readyz and /metrics under that
     policy; without it nothing is counted. Raises ConfigError for a post template that cannot
-    be used, StoreError when the database cannot be opened.
+    be used, StoreError when the database cannot be opened. With ``watch`` too, filesystem
+    notifications on SEEDS_DIR wake the tick loop at once.
     """
     renderer = _post_renderer(settings)
     _warn_unwired(settings)
@@ -122,7 +128,7 @@ async def build_app(
                 core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
             )
         return _build_telegram(
-            core, session, token, scheduler, pacing, health, feed_http, renderer, clock
+            core, session, token, scheduler, pacing, health, feed_http, renderer, clock, watch
         )
     except BaseException:
         await core.close()
@@ -180,6 +186,7 @@ def _build_telegram(
     feed_http: HttpLimits | None,
     renderer: PostRenderer,
     clock: Callable[[], float],
+    watch: bool,
 ) -> App:
     # Here, not at the top: importing aiogram takes seconds and ~165 MB (its pydantic models),
     # which the commands that need only the Core (ingest, search) should not pay.
@@ -200,7 +207,12 @@ def _build_telegram(
             utm=settings.utm_params,
         )
         deliverer = Deliverer(
-            conn, publisher, pacing=pacing, admin_ids=settings.admin_ids, observer=observer
+            conn,
+            publisher,
+            pacing=pacing,
+            admin_ids=settings.admin_ids,
+            withdrawn_posts=settings.withdrawn_posts,
+            observer=observer,
         )
     wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
@@ -211,12 +223,16 @@ def _build_telegram(
         backlog=settings.post_backlog,
         on_queued=wake,
         feeds=settings.feeds,
+        admin_ids=settings.admin_ids,
+        withdrawn_posts=settings.withdrawn_posts,
     )
     schedule = feeds = None
     if deliverer is not None:
         schedule = Scheduler(
             publishing, deliverer, interval=settings.post_interval, observer=observer
         )
+        if watch:
+            schedule.also_run(Watcher(settings.seeds_dir, schedule.wake))
         if settings.feeds:
             feeds = _build_feeds(conn, settings, publishing, wake, feed_http)
     dp = build_dispatcher(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,9 @@ RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
 """Served by the bot's own HTTP server, so the webhook cannot live there."""
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WithdrawnPosts = Literal["keep", "notice", "delete"]
+"""What a withdrawal does to the article's channel post (docs/delivery.md)."""
+WITHDRAWN_MODES: tuple[WithdrawnPosts, ...] = ("keep", "notice", "delete")
 
 
 class ConfigError(Exception):
@@ -60,6 +64,8 @@ class Settings:
     db_path: Path = Path("data/bot.sqlite3")
     post_interval: float = 60.0
     post_backlog: int = 5
+    settle_seconds: float = 10.0
+    """A new or changed seed file is applied once unchanged this long (0: at once)."""
     source_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     log_level: str = "INFO"
     post_template: Path | None = None
@@ -78,6 +84,7 @@ class Settings:
     feeds: tuple[str, ...] = ()
     feed_interval: float = 300.0
     utm_params: tuple[tuple[str, str], ...] = ()
+    withdrawn_posts: WithdrawnPosts = "notice"
 
     @property
     def has_token(self) -> bool:
@@ -102,6 +109,7 @@ class Settings:
             db_path=Path(_get(env, "DB_PATH", "data/bot.sqlite3") or "data/bot.sqlite3"),
             post_interval=_number(env, "POST_INTERVAL", 60.0, minimum=1.0),
             post_backlog=int(_number(env, "POST_BACKLOG", 5, minimum=0, integer=True)),
+            settle_seconds=_number(env, "SETTLE_SECONDS", 10.0, minimum=0.0),
             source_tz=source_tz,
             log_level=_log_level(_get(env, "LOG_LEVEL", "INFO")),
             post_template=_path(_get(env, "POST_TEMPLATE")),
@@ -112,6 +120,7 @@ class Settings:
             feeds=_feeds(_get(env, "FEEDS")),
             feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
             utm_params=_utm_params(_get(env, "UTM_PARAMS")),
+            withdrawn_posts=_withdrawn_posts(_get(env, "WITHDRAWN_POSTS", "notice")),
             **_webhook(env),
         )
 
@@ -313,6 +322,13 @@ def _utm_params(value: str) -> tuple[tuple[str, str], ...]:
             f"got {value!r}"
         )
     return tuple(pairs)
+
+
+def _withdrawn_posts(value: str) -> WithdrawnPosts:
+    for mode in WITHDRAWN_MODES:
+        if value.lower() == mode:
+            return mode
+    raise ConfigError(f"WITHDRAWN_POSTS must be one of keep, notice, delete, got {value!r}")
 
 
 def configure_logging(level: str) -> None:

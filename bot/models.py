@@ -54,6 +54,19 @@ class Article(ParsedArticle):
     added_at: datetime | None = None
     updated_at: datetime | None = None
     withdrawn: bool = False
+    revision: int = 1
+    """Bumped whenever what readers see changes: a correction, a withdrawal, a return."""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A visible change of an announced article; ``fields`` ⊆ title, text, date, credit."""
+
+    id: int
+    article_id: int
+    revision: int
+    fields: tuple[str, ...]
+    created_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +140,34 @@ class IngestReport:
     failed: list[FailedFile] = field(default_factory=list)
     added_ids: list[int] = field(default_factory=list)
     restored: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    """New files that hold an article already known (by its identity key): linked, not added."""
+    moved: int = 0
+    """Files that are a known article under a new name whose old name is gone (a rename)."""
+    settling: int = 0
+    """Files new, changed or gone but not settled yet: left for a later scan."""
+    settle_at: float | None = None
+    """Wall-clock time the earliest file still settling settles (None: nothing pending)."""
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.withdrawn or self.restored)
+        return bool(
+            self.added or self.updated or self.withdrawn or self.restored or self.duplicates
+        )
 
     def summary(self) -> str:
         """One line, e.g. ``added 1, updated 0, unchanged 3, withdrawn 0, failed 0``."""
-        return (
+        line = (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"withdrawn {self.withdrawn}, failed {len(self.failed)}"
         )
+        if self.duplicates:
+            line += f", duplicates {len(self.duplicates)}"
+        if self.moved:
+            line += f", moved {self.moved}"
+        if self.settling:
+            line += f", settling {self.settling}"
+        return line
 
 
 @dataclass(frozen=True, slots=True)

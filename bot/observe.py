@@ -22,8 +22,8 @@ class Observer(Protocol):
         """A search (cached or not) answered."""
 
     def delivered(self, kind: str, action: str, result: str) -> None:
-        """One outbox attempt: kind channel | subscriber, action send | edit | delete,
-        result ok | retry | failed."""
+        """One outbox request: kind channel | subscriber | note, action send | edit | delete |
+        note, result ok | retry | failed."""
 
     def too_many_requests(self) -> None:
         """Telegram answered 429."""

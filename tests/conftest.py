@@ -16,6 +16,13 @@ from tests.feed_site import FeedSite
 from tests.helpers import MSK, copy_seeds
 
 
+@pytest.fixture(autouse=True)
+def _files_settle_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bots the tests start as processes (they inherit the environment) apply a seed file at
+    once, as the ``settings`` fixture does; tests of settling set SETTLE_SECONDS themselves."""
+    monkeypatch.setenv("SETTLE_SECONDS", "0")
+
+
 @pytest.fixture
 def seeds_dir(tmp_path: Path) -> Path:
     """A private copy of the project's real seeds folder (add files with helpers.write_seed)."""
@@ -36,6 +43,7 @@ def settings(seeds_dir: Path, db_path: Path) -> Settings:
         db_path=db_path,
         source_tz=MSK,
         post_interval=3600.0,
+        settle_seconds=0.0,
     )
 
 

@@ -6,7 +6,15 @@ import logging
 import re
 from typing import Any
 
-from tests.fake_telegram_model import CHAT_ERRORS, MIGRATED, ApiError, Call, FakeChat, bad
+from tests.fake_telegram_model import (
+    CHAT_ERRORS,
+    MIGRATED,
+    ApiError,
+    Call,
+    FakeChat,
+    SentMessage,
+    bad,
+)
 from tests.fake_telegram_push import default_chat_type
 
 log = logging.getLogger(__name__)
@@ -16,6 +24,7 @@ class ChatsMixin:
     """Chat registry of FakeTelegram; unknown ids are auto-created unless auto_create_chats."""
 
     chats: dict[int, FakeChat]
+    messages: dict[tuple[int, int], SentMessage]
     _usernames: dict[str, int]
     _dead_chats: set[int]
     auto_create_chats: bool
@@ -86,6 +95,15 @@ class ChatsMixin:
     def restore_chat(self, chat_id: int | str) -> FakeChat:
         """Undo any of the above (and a migration)."""
         return self.set_chat_state(chat_id, "ok")
+
+    def delete_as_admin(self, chat_id: int | str, message_id: int) -> None:
+        """A channel (or group) admin deletes a message by hand: the bot's edits of it then get
+        `message to edit not found`, its deletions `message to delete not found`."""
+        chat = self.chat(chat_id)
+        msg = self.messages.get((chat.id, message_id))
+        if msg is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        msg.deleted = True
 
     def migrate_chat(self, chat_id: int, new_chat_id: int | None = None) -> int:
         """Upgrade a group: the old id now gets 400 + migrate_to_chat_id; returns the new id."""

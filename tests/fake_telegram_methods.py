@@ -217,9 +217,15 @@ async def edit_message_reply_markup(srv: FakeTelegram, call: Call) -> Any:
     return msg.to_dict()
 
 
+DELETE_WINDOW = 48 * 3600.0
+"""deleteMessage works only on messages sent less than 48 hours ago (api.json)."""
+
+
 @method("deleteMessage")
 async def delete_message(srv: FakeTelegram, call: Call) -> Any:
     msg = own_message(srv, call, "message to delete not found")
+    if srv.clock.monotonic() - msg.time >= DELETE_WINDOW:
+        raise bad("message can't be deleted", kind="state")
     msg.deleted = True
     return True
 

@@ -17,7 +17,7 @@ import aiosqlite
 from aiogram import Bot, Dispatcher
 
 from bot.app import App, build_app
-from bot.config import Secret, Settings
+from bot.config import Secret, Settings, WithdrawnPosts
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Pacing
@@ -210,18 +210,20 @@ async def start_bot(
     timeout: float = 60.0,
     clock: Callable[[], float] = time.time,
     feed_http: HttpLimits | None = None,
+    watch: bool = False,
 ) -> BotApp:
     """Build the bot over a session to ``fake``, ingest the seeds (unless ``scan`` is off: then
     the scheduler's first tick does), and start polling.
 
     ``pacing`` is the deliverer's (default: Telegram's limits); ``timeout`` the session's;
     ``clock`` the wall clock the quiet hours are read on; ``feed_http`` the feed client's limits
-    (FEEDS).
+    (FEEDS). ``watch`` turns on the seeds watcher (off by default, so a test's new file waits
+    for a tick or /reload, as it does where notifications are unavailable).
     """
     settings = replace(settings, bot_token=Secret(TEST_TOKEN), telegram_api_url=fake.url)
     session = JsonSession.over(fake.url, timeout=timeout)
     app = await build_app(
-        settings, session=session, pacing=pacing, clock=clock, feed_http=feed_http
+        settings, session=session, pacing=pacing, clock=clock, feed_http=feed_http, watch=watch
     )
     if scan:
         await app.ingestor.scan()
@@ -234,9 +236,33 @@ async def start_fast_bot(
     fake: FakeTelegram,
     pacing: Pacing = FAST,
     clock: Callable[[], float] = time.time,
+    *,
+    watch: bool = False,
 ) -> BotApp:
     """The bot with delivery time scaled down; its scheduler's first tick ingests."""
-    return await start_bot(settings, fake, scan=False, pacing=pacing, timeout=5, clock=clock)
+    return await start_bot(
+        settings, fake, scan=False, pacing=pacing, timeout=5, clock=clock, watch=watch
+    )
+
+
+def delivery_settings(settings: Settings, withdrawn_posts: WithdrawnPosts = "notice") -> Settings:
+    """Settings of the delivery tests: the fake's channel @news, ADMIN, a scan every 0.3 s and
+    no backlog (only articles written during the test are posted)."""
+    return replace(
+        settings,
+        channel_id="@news",
+        admin_ids=frozenset({ADMIN}),
+        post_interval=0.3,
+        post_backlog=0,
+        withdrawn_posts=withdrawn_posts,
+    )
+
+
+async def start_delivery_bot(settings: Settings, fake: FakeTelegram) -> BotApp:
+    """``start_fast_bot`` with ``delivery_settings``, once it polls."""
+    app = await start_fast_bot(settings, fake)
+    await fake.wait_for_request("getUpdates")
+    return app
 
 
 # ---- talking to it -----------------------------------------------------------------------------

@@ -89,7 +89,13 @@ def test_bad_usage_exits_2_with_usage(args: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("ADMIN_IDS", "abc"), ("POST_INTERVAL", "-1"), ("SOURCE_TZ", "Nowhere")]
+    ("name", "value"),
+    [
+        ("ADMIN_IDS", "abc"),
+        ("POST_INTERVAL", "-1"),
+        ("SOURCE_TZ", "Nowhere"),
+        ("WITHDRAWN_POSTS", "sometimes"),
+    ],
 )
 def test_bad_setting_is_one_line_exit_2(name: str, value: str, tmp_path: Path) -> None:
     result = run_bot("ingest", env={name: value, "BOT_TOKEN": TOKEN}, cwd=tmp_path)

@@ -20,6 +20,7 @@ def test_defaults() -> None:
     assert s.post_backlog == 5
     assert s.source_tz.key == "Europe/Moscow"
     assert s.log_level == "INFO"
+    assert s.withdrawn_posts == "notice"
     assert s.admin_ids == frozenset()
     assert s.channel_id is None
     assert not s.has_token
@@ -46,6 +47,8 @@ def test_values_are_parsed() -> None:
     assert s.post_backlog == 0
     assert s.log_level == "DEBUG"
     assert Settings.from_env({"CHANNEL_ID": "@news"}).channel_id == "@news"
+    for mode in ("keep", "notice", "delete"):
+        assert Settings.from_env({"WITHDRAWN_POSTS": f" {mode.upper()} "}).withdrawn_posts == mode
 
 
 @pytest.mark.parametrize(
@@ -69,6 +72,7 @@ def test_values_are_parsed() -> None:
         ("FEED_INTERVAL", "often"),
         ("UTM_PARAMS", "utm_source"),
         ("UTM_PARAMS", "=telegram"),
+        ("WITHDRAWN_POSTS", "remove"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

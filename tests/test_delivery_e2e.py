@@ -16,7 +16,9 @@ from tests.helpers import (
     FAST,
     BotApp,
     channel,
+    delivery_settings,
     say,
+    start_delivery_bot,
     start_fast_bot,
     wait_until,
     write_seed,
@@ -25,19 +27,12 @@ from tests.helpers import (
 
 @pytest.fixture
 def cfg(settings: Settings) -> Settings:
-    return replace(
-        settings,
-        channel_id="@news",
-        admin_ids=frozenset({ADMIN}),
-        post_interval=0.3,
-        post_backlog=0,
-    )
+    return delivery_settings(settings)
 
 
 @pytest.fixture
 async def app(cfg: Settings, fake: FakeTelegram) -> AsyncIterator[BotApp]:
-    a = await start_fast_bot(cfg, fake)
-    await fake.wait_for_request("getUpdates")
+    a = await start_delivery_bot(cfg, fake)
     yield a
     await a.stop()
 

@@ -358,6 +358,44 @@ async def test_edit_identical_content_is_not_modified(tg: tuple[FakeTelegram, Bo
         await bot.delete_message(USER, msg.message_id)
 
 
+async def test_channel_posts_are_edited_and_deleted_as_telegram_does() -> None:
+    clock = VirtualClock()
+    async with running(clock=clock) as (server, bot):
+        news = server.add_channel("news").id
+        card = keyboard([InlineKeyboardButton(text="Читать", url="https://t.me/x?start=a_1")])
+        post = await bot.send_message(
+            "@news", "<b>Тайтл</b>", parse_mode="HTML", reply_markup=card
+        )
+        edited = await bot.edit_message_text(
+            "<b>Титул</b>", chat_id="@news", message_id=post.message_id, parse_mode="HTML"
+        )
+        assert isinstance(edited, Message) and edited.text == "Титул"
+        stored = server.message(news, post.message_id)
+        assert (stored.reply_markup, stored.history[0][0]) == (None, "Тайтл")  # button gone
+        with pytest.raises(TelegramBadRequest) as err:
+            await bot.edit_message_text(
+                "<b>Титул</b>", chat_id="@news", message_id=post.message_id, parse_mode="HTML"
+            )
+        assert err.value.message == NOT_MODIFIED
+        early = await bot.send_message("@news", "ранний")
+        clock.advance(48 * 3600 - 1)
+        assert await bot.delete_message("@news", early.message_id)  # 47:59:59 old: allowed
+        assert server.message(news, early.message_id).deleted
+        clock.advance(1)  # the first post is now exactly 48 hours old
+        with pytest.raises(TelegramBadRequest) as err:
+            await bot.delete_message("@news", post.message_id)
+        assert err.value.message == "Bad Request: message can't be deleted"
+        assert not server.message(news, post.message_id).deleted
+        other = await bot.send_message("@news", "другой")
+        server.delete_as_admin("@news", other.message_id)
+        with pytest.raises(TelegramBadRequest) as err:
+            await bot.edit_message_text("x", chat_id="@news", message_id=other.message_id)
+        assert err.value.message == "Bad Request: message to edit not found"
+        with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+            await bot.delete_message("@news", other.message_id)
+        assert server.invalid_requests == []
+
+
 async def test_callbacks_reference_real_buttons(tg: tuple[FakeTelegram, Bot]) -> None:
     server, bot = tg
     msg = await bot.send_message(USER, "list", reply_markup=keyboard([button("page:2", "▶")]))

@@ -230,6 +230,7 @@ async def test_same_item_in_two_feeds_and_a_new_guid_is_one_article(
     site: FeedSite, conn: aiosqlite.Connection
 ) -> None:
     site.fixture("/news/budget-2026", "news_portal.html")
+    site.fixture("/news/budget-2026/", "news_portal.html")  # either feed may be read first
     link = site.url("/news/budget-2026")
     a = [Item("Бюджет", link + "?utm_source=rss", guid="a-1", date=DAY, summary="Тизер.")]
     b = [Item("Бюджет", link + "/?utm_medium=x&fbclid=1#top", guid="b-77", date=DAY,
@@ -245,7 +246,7 @@ async def test_same_item_in_two_feeds_and_a_new_guid_is_one_article(
     finally:
         await feeds.http.close()
     assert len(await all_articles(conn)) == 1
-    assert len(site.hits("/news/budget-2026")) == 1
+    assert len(site.hits("/news/budget-2026") + site.hits("/news/budget-2026/")) == 1
     assert report is not None and report.added == 0
     keys = {r[0] for r in await conn.execute_fetchall("SELECT key FROM feed_keys")}
     assert len(keys) == 4  # one link key (three spellings), three GUIDs
@@ -356,7 +357,7 @@ async def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     conn = await open_db(path)
     try:
         rows = await conn.execute_fetchall("PRAGMA user_version")
-        assert rows[0][0] == SCHEMA_VERSION == 3
+        assert rows[0][0] == SCHEMA_VERSION == 5
         (article,) = await all_articles(conn)
         assert (article.title, article.url, article.image_url, article.teaser) == (
             "Старая", None, None, False,

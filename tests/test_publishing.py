@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.models import Article, Kind
+from bot.models import Article, Kind, Note
 from bot.services.publishing import (
     BadMessage,
     ChatMigrated,
@@ -54,7 +54,10 @@ class FakePublisher:
     sent: list[Sent] = field(default_factory=list)
     attempts: list[tuple[str, int, float]] = field(default_factory=list)
     faults: dict[str, list[SendError]] = field(default_factory=dict)
-    admin_notes: list[tuple[frozenset[int], str]] = field(default_factory=list)
+    admin_notes: list[tuple[str, Note]] = field(default_factory=list)
+    edits: list[tuple[str, int, int | None]] = field(default_factory=list)
+    """(chat, message id, article id or None for the withdrawal notice) of each edit."""
+    deleted: list[tuple[str, int]] = field(default_factory=list)
 
     async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
         now = time.monotonic()
@@ -65,8 +68,31 @@ class FakePublisher:
         self.sent.append(Sent(chat_id, article.id, kind, now))
         return len(self.sent)
 
-    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
-        self.admin_notes.append((admin_ids, reason))
+    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+        if article is None:
+            return "notice"
+        return f"{kind}:{article.title}:{article.lead}" + (":" + article.lead if kind else "")
+
+    async def _attempt(self, chat_id: str, article_id: int) -> None:
+        self.attempts.append((chat_id, article_id, time.monotonic()))
+        queue = self.faults.get(chat_id)
+        if queue:
+            raise queue.pop(0)
+
+    async def edit_message(
+        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+    ) -> None:
+        await self._attempt(chat_id, article.id if article else 0)
+        self.edits.append((chat_id, message_id, article.id if article else None))
+
+    async def delete_message(self, chat_id: str, message_id: int) -> None:
+        await self._attempt(chat_id, 0)
+        self.deleted.append((chat_id, message_id))
+
+    async def send_note(self, chat_id: str, note: Note) -> int | None:
+        await self._attempt(chat_id, int(note.values.get("article", 0)))
+        self.admin_notes.append((chat_id, note))
+        return 1000 + len(self.admin_notes)
 
     def to(self, chat: str) -> list[int]:
         return [s.article_id for s in self.sent if s.chat_id == chat]
@@ -181,7 +207,12 @@ async def test_channel_refusal_pauses_keeps_queue_and_tells_admins(
     await drain(d)
     assert pub.to("@news") == [] and pub.to("9") == ids
     assert "not a member" in (await state.paused(conn) or "")
-    assert pub.admin_notes == [(frozenset({100, 200}), pub.admin_notes[0][1])]
+    reason = pub.admin_notes[0][1].values["reason"]
+    assert "not a member" in str(reason)
+    assert pub.admin_notes == [
+        ("100", Note("channel_paused", {"reason": reason})),
+        ("200", Note("channel_paused", {"reason": reason})),
+    ]
     assert (await pub_service.status()).outbox.queued_channel == 2
     assert await pub_service.resume()
     await drain(d)

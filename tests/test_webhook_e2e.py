@@ -246,6 +246,28 @@ async def test_metrics_count_updates_sends_and_429s(hooked: Hooked) -> None:
     assert not [v for v in labels if TEST_TOKEN in v or "партн" in v or "Eve" in v]
 
 
+async def test_metrics_count_the_edit_of_a_corrected_post(
+    hooked: Hooked, settings: Settings
+) -> None:
+    fake = hooked.fake
+    news = fake.chat("@news").id
+    [post] = await fake.wait_for_messages(news, 1)  # the backlog post of the one seed article
+    [seed] = [p for p in settings.seeds_dir.rglob("*.txt") if TITLE in p.read_text("utf-8")]
+    seed.write_text(seed.read_text("utf-8").replace(TITLE, TITLE + " (исправлено)"), "utf-8")
+    await say(fake, ADMIN, "/reload")  # the scan finds the correction; the post is edited
+    await fake.wait_for(lambda: fake.message(news, post.message_id).edit_date, timeout=10)
+    edit = _key("newsbot_deliveries_total", kind="channel", action="edit", result="ok")
+
+    async def counted() -> bool:
+        return (await hooked.metrics()).get(edit, 0) == 1
+
+    await wait_until(counted)
+    m = await hooked.metrics()
+    assert m[_key("newsbot_deliveries_total", kind="channel", action="send", result="ok")] == 1
+    assert "(исправлено)" in fake.message(news, post.message_id).text
+    assert len(fake.sent_messages(news)) == 1  # edited in place, not posted again
+
+
 def _key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return name, tuple(sorted(labels.items()))
 

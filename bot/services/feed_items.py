@@ -21,10 +21,11 @@ import aiosqlite
 
 from bot.extract import ExtractedPage, extract_page
 from bot.feed_article import digest, feed_article
+from bot.identity import visible_changes
 from bot.models import FailedFile, IngestReport, ParsedArticle
 from bot.sources.feeds import FeedEntry, guid_key, link_key
 from bot.sources.http import FetchError, HttpClient
-from bot.store import articles
+from bot.store import articles, corrections
 from bot.store import feeds as store
 from bot.store.db import transaction
 
@@ -207,12 +208,15 @@ class FeedItems:
         if new_digest == stored:
             report.unchanged += 1
             return
+        changes = visible_changes(old, parsed)  # the image, link or teaser flag alone: none
         text = "\n".join((parsed.title, parsed.lead, *parsed.body)).encode()
         await articles.save_article(
             self.conn, old.source, parsed, article_id=article_id, size=len(text), mtime_ns=0,
-            digest=new_digest, now=now, fts=fts,
+            digest=new_digest, now=now, fts=fts, bump=bool(changes),
         )  # fmt: skip
         report.updated += 1
+        if changes:  # the channel post and recent alerts are edited (services/followups.py)
+            await corrections.add_if_announced(self.conn, article_id, fields=changes, now=now)
         log.info("article %d corrected from its feed entry/page", article_id)
 
     @contextlib.asynccontextmanager

@@ -1,27 +1,37 @@
-"""Scan the seeds folder into the store: add, update in place, withdraw, record failures."""
+"""Scan the seeds folder into the store: settle, add, correct in place, link copies, withdraw.
+
+A file reaches the store only once settled (bot.services.settle); a new file holding an article
+the store already knows (bot.identity) is linked to it, not added; an article is withdrawn only
+when its last file has been gone for longer than SETTLE_SECONDS. Every visible change bumps the
+article's revision in the same transaction, and corrections of announced articles are recorded
+for the admins (docs/seed-format.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.models import FailedFile, IngestReport, ParsedArticle
-from bot.parser import MAX_FILE_SIZE, ParseError, parse
-from bot.store import articles
+from bot.identity import identity_key, visible_changes
+from bot.models import Article, FailedFile, IngestReport, ParsedArticle
+from bot.services.seedwalk import IngestError, Prepared, SeedFile, compare, prepare_batch
+from bot.services.settle import SettleTracker
+from bot.store import articles, corrections, files
 from bot.store.articles import FileState
 from bot.store.db import savepoint, transaction
+
+__all__ = ["IngestError", "Ingestor"]
 
 log = logging.getLogger(__name__)
 
@@ -35,144 +45,33 @@ Progress = Callable[[int, int], None]
 """Called as progress(done, total) while files are processed."""
 
 
-class IngestError(Exception):
-    """The scan could not run at all (folder missing, not a folder, unreadable)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _SeedFile:
-    source: str
-    path: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    file: _SeedFile
-    digest: str = ""
-    parsed: ParsedArticle | None = None
-    fts: dict[str, str] | None = None
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class _Listing:
-    """What a walk of the seeds folder found, compared with the store's stamps."""
-
-    total: int = 0
-    unchanged: int = 0
-    todo: list[_SeedFile] = field(default_factory=list)
-    failed: list[FailedFile] = field(default_factory=list)
-    """Files that failed before and have not changed since: reported again, not re-read."""
-    failures_seen: set[str] = field(default_factory=set)
-
-
-def walk_seeds(seeds_dir: Path) -> Iterator[tuple[str, str, int, int]]:
-    """(source, path, size, mtime_ns) of every ``*.txt`` below the folder, hidden ones skipped.
-
-    ``source`` is the path relative to the folder with ``/`` separators. os.scandir and plain
-    strings, not Path objects: a walk over 50k files should cost a few MB, not tens.
-    """
-    if not seeds_dir.exists():
-        raise IngestError(f"seeds folder {seeds_dir} does not exist")
-    if not seeds_dir.is_dir():
-        raise IngestError(f"seeds folder {seeds_dir} is not a folder")
-    stack = [(str(seeds_dir), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            # Lazily: a list of 50k DirEntry objects alone would be ~45 MB at its peak.
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    found = _seed_entry(entry, prefix, stack)
-                    if found is not None:
-                        yield found
-        except OSError as exc:
-            if not prefix:
-                raise IngestError(f"cannot read seeds folder {seeds_dir}: {exc}") from exc
-            log.warning("cannot read seed subfolder %s: %s", prefix.rstrip("/"), exc)
-
-
-def _seed_entry(
-    entry: os.DirEntry[str], prefix: str, folders: list[tuple[str, str]]
-) -> tuple[str, str, int, int] | None:
-    """The seed file behind a directory entry, or None (subfolders go onto ``folders``)."""
-    name = entry.name
-    if name.startswith("."):
-        return None
-    try:
-        if entry.is_dir():
-            folders.append((entry.path, f"{prefix}{name}/"))
-            return None
-        if not name.lower().endswith(".txt") or not entry.is_file():
-            return None
-        st = entry.stat()
-    except OSError:
-        return None  # vanished between listing and stat: the next scan sees the truth
-    return f"{prefix}{name}", entry.path, st.st_size, st.st_mtime_ns
-
-
-def compare(seeds_dir: Path, stamps: dict[str, int], failures: dict[str, FileState]) -> _Listing:
-    """Walk the folder and sort its files into unchanged, failed-and-unchanged and to-do.
-
-    Runs in a thread. Each file found is removed from ``stamps``: what is left afterwards are
-    the visible articles whose files are gone.
-    """
-    out = _Listing()
-    for source, path, size, mtime_ns in walk_seeds(seeds_dir):
-        out.total += 1
-        known = stamps.pop(source, None)
-        failure = failures.get(source)
-        if failure is not None:
-            out.failures_seen.add(source)
-            if (failure.size, failure.mtime_ns) == (size, mtime_ns):
-                out.failed.append(FailedFile(source, failure.failure or "unknown error"))
-                continue
-        elif known == articles.stamp(size, mtime_ns):
-            out.unchanged += 1
-            continue
-        out.todo.append(_SeedFile(source, path, size, mtime_ns))
-    out.todo.sort(key=lambda f: f.source)
-    return out
-
-
-def _prepare(file: _SeedFile, tz: ZoneInfo) -> _Prepared:
-    """Read, hash and parse one file; runs in a worker thread, never raises."""
-    try:
-        with open(file.path, "rb") as fh:
-            data = fh.read(MAX_FILE_SIZE + 1)
-    except OSError as exc:
-        return _Prepared(file, error=f"cannot read file: {exc.strerror or exc}")
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        parsed = parse(data, mtime=file.mtime_ns / 1e9, tz=tz)
-    except ParseError as exc:
-        return _Prepared(file, digest, error=str(exc))
-    except Exception as exc:  # a parser bug must not stop the scan; report it by name
-        log.exception("parser crashed on %s", file.source)
-        return _Prepared(file, digest, error=f"internal parser error: {exc!r}")
-    return _Prepared(file, digest, parsed, articles.fts_values(parsed))
-
-
-def _prepare_batch(batch: list[_SeedFile], tz: ZoneInfo) -> list[_Prepared]:
-    """``_prepare`` over a batch; the unit of work sent to a thread or worker process."""
-    return [_prepare(f, tz) for f in batch]
-
-
 class Ingestor:
     """Keeps the store in step with the seeds folder; one scan at a time.
 
     Each batch is written under the connection's write lock (``db.transaction``), so other
     writers interleave between batches instead of waiting for a whole cold scan.
+    ``settle_seconds`` 0 applies every file at once (the tests' and the CLI's --now default).
     """
 
-    def __init__(self, conn: aiosqlite.Connection, seeds_dir: Path, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        seeds_dir: Path,
+        tz: ZoneInfo,
+        *,
+        settle_seconds: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.conn = conn
         self.seeds_dir = Path(seeds_dir)
         self.tz = tz
+        self.settle = SettleTracker(settle_seconds, clock)
+        self.clock = clock
         self._lock = asyncio.Lock()
         self._published: dict[int, float] = {}
+        self._keyed = False
+        self._kept: set[int] = set()
+        """Articles without a present file, kept visible while a copy of them settles."""
 
     async def scan(self, progress: Progress | None = None) -> IngestReport:
         """Bring the store up to date with the folder and say what changed."""
@@ -181,29 +80,31 @@ class Ingestor:
 
     async def _scan(self, progress: Progress | None) -> IngestReport:
         report = IngestReport()
+        await self._key_old_articles()
         stamps = await articles.file_stamps(self.conn)
         failures = await articles.failure_states(self.conn)
         listing = await asyncio.to_thread(compare, self.seeds_dir, stamps, failures)
+        missing = set(stamps)  # files present at the last scan and not found now
         report.unchanged = listing.unchanged
         report.failed.extend(listing.failed)
         done, total = listing.total - len(listing.todo), listing.total
         if progress:
             progress(done, total)
         async for prepared in self._prepared_batches(listing.todo):
-            await self._write(prepared, report)
+            await self._write(prepared, report, missing)
             done += len(prepared)
             if progress:
                 progress(done, total)
-        gone = list(stamps) + [s for s in failures if s not in listing.failures_seen]
-        if gone:
-            states = await articles.file_states(self.conn, gone)
-            await self._forget(list(states.values()), report)
+        self.settle.keep_only((f.source for f in listing.todo), missing)
+        cleared = [s for s in failures if s not in listing.failures_seen]
+        await self._forget(missing, [failures[s] for s in cleared], report)
+        report.settle_at = self.settle.next_deadline()
         report.failed.sort(key=lambda f: f.name)
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
         self._published.clear()
         return report
 
-    async def _prepared_batches(self, todo: list[_SeedFile]) -> AsyncIterator[list[_Prepared]]:
+    async def _prepared_batches(self, todo: list[SeedFile]) -> AsyncIterator[list[Prepared]]:
         """Batches of read+parsed+stemmed files, in order.
 
         Large scans (a cold start) parse and stem in worker processes so both cores work while
@@ -213,60 +114,117 @@ class Ingestor:
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if len(todo) < POOL_THRESHOLD or workers < 2:
             for batch in batches:
-                yield await asyncio.to_thread(_prepare_batch, batch, self.tz)
+                yield await asyncio.to_thread(prepare_batch, batch, self.tz)
             return
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")  # no fork: the process has live threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            pending: deque[asyncio.Future[list[_Prepared]]] = deque()
+            pending: deque[asyncio.Future[list[Prepared]]] = deque()
             for batch in batches:
-                pending.append(loop.run_in_executor(pool, _prepare_batch, batch, self.tz))
+                pending.append(loop.run_in_executor(pool, prepare_batch, batch, self.tz))
                 if len(pending) > 2 * workers:
                     yield await pending.popleft()
             while pending:
                 yield await pending.popleft()
 
-    async def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
-        now = time.time()
+    async def _write(
+        self, prepared: list[Prepared], report: IngestReport, missing: set[str]
+    ) -> None:
+        ready = []
+        for item in prepared:
+            f = item.file
+            if self.settle.settled(f.source, (f.size, f.mtime_ns, item.digest), item.key):
+                ready.append(item)
+            else:
+                report.settling += 1
+        if not ready:
+            return
+        now = self.clock()
         async with transaction(self.conn):
-            known = await articles.file_states(self.conn, [item.file.source for item in prepared])
-            for item in prepared:
+            known = await articles.file_states(self.conn, [item.file.source for item in ready])
+            new_keys = [i.key for i in ready if i.key and _unlinked(known.get(i.file.source))]
+            by_key = await files.articles_by_key(self.conn, new_keys)
+            for item in ready:
                 try:  # one file's database error undoes that file only, not the batch
                     async with savepoint(self.conn):
-                        await self._apply(item, known.get(item.file.source), report, now)
+                        state = known.get(item.file.source)
+                        await self._apply(item, state, by_key, missing, report, now)
                 except aiosqlite.Error as exc:
                     log.error("could not store %s: %s", item.file.source, exc)
                     report.failed.append(FailedFile(item.file.source, f"database error: {exc}"))
 
     async def _apply(
-        self, item: _Prepared, state: FileState | None, report: IngestReport, now: float
+        self,
+        item: Prepared,
+        state: FileState | None,
+        by_key: dict[str, int],
+        missing: set[str],
+        report: IngestReport,
+        now: float,
     ) -> None:
         f = item.file
-        sizes = {"size": f.size, "mtime_ns": f.mtime_ns}
-        if item.parsed is None:
+        if item.parsed is None or item.key is None:
             reason = item.error or "unknown error"
-            await articles.record_failure(self.conn, f.source, reason, now=now, **sizes)
+            await articles.record_failure(
+                self.conn, f.source, reason, size=f.size, mtime_ns=f.mtime_ns, now=now
+            )
             report.failed.append(FailedFile(f.source, reason))
             return
         if state is not None and state.failure is not None:
             await articles.clear_failure(self.conn, f.source)
-        if state is None or state.article_id is None:
-            new_id = await self._save(item, item.parsed, None, now)
+        article_id = None if _unlinked(state) else state.article_id  # type: ignore[union-attr]
+        if article_id is None and (article_id := by_key.get(item.key)) is None:
+            new_id = await self._save(item, item.parsed, None, now)  # its file: a trigger
+            by_key[item.key] = new_id
             report.added += 1
             report.added_ids.append(new_id)
             self._published[new_id] = item.parsed.published_at.timestamp()
-        elif state.content_hash == item.digest and not state.withdrawn:
-            await articles.touch_file(self.conn, state.article_id, **sizes)
+            return
+        old = await articles.get_article_any(self.conn, article_id)
+        assert old is not None  # seed_files and article_keys reference articles
+        if _unlinked(state):  # a new name for a known article: a copy, a rename or a return
+            others = [
+                s for s in await files.present_files(self.conn, article_id) if s not in missing
+            ]
+            await self._link(item, article_id, now)
+            if old.withdrawn:
+                await self._change(item, item.parsed, old, report, now)
+            elif others:
+                report.duplicates.append(f.source)
+            else:
+                report.moved += 1
+            return
+        await self._link(item, article_id, now)
+        if state is not None and state.content_hash == item.digest and not state.withdrawn:
             report.unchanged += 1
         else:
-            await self._save(item, item.parsed, state.article_id, now)
-            if state.withdrawn:
-                report.restored += 1
-            else:
-                report.updated += 1
+            await self._change(item, item.parsed, old, report, now)
+
+    async def _change(
+        self, item: Prepared, parsed: ParsedArticle, old: Article, report: IngestReport, now: float
+    ) -> None:
+        """New content for a known article: a correction, a return, or nothing visible."""
+        if old.date_from_mtime and parsed.date_from_mtime:  # a dateless article keeps its date
+            parsed = replace(parsed, published_at=old.published_at)
+        changes = visible_changes(old, parsed)
+        if not changes and not old.withdrawn:
+            report.unchanged += 1  # promo or sidebar only: readers see nothing new
+            return
+        await self._save(item, parsed, old.id, now, bump=True)
+        if old.withdrawn:
+            report.restored += 1
+            return
+        report.updated += 1
+        await corrections.add_if_announced(self.conn, old.id, fields=changes, now=now)
 
     async def _save(
-        self, item: _Prepared, parsed: ParsedArticle, article_id: int | None, now: float
+        self,
+        item: Prepared,
+        parsed: ParsedArticle,
+        article_id: int | None,
+        now: float,
+        *,
+        bump: bool = False,
     ) -> int:
         """Store a parsed file as a new article (``article_id`` None) or over its old one."""
         return await articles.save_article(
@@ -279,14 +237,53 @@ class Ingestor:
             digest=item.digest,
             now=now,
             fts=item.fts,
+            key=item.key,
+            bump=bump,
         )
 
-    async def _forget(self, gone: list[FileState], report: IngestReport) -> None:
-        now = time.time()
+    async def _link(self, item: Prepared, article_id: int, now: float) -> None:
+        f = item.file
+        await files.link_file(
+            self.conn, f.source, article_id, size=f.size, mtime_ns=f.mtime_ns,
+            digest=item.digest, now=now,
+        )  # fmt: skip
+
+    async def _forget(
+        self, missing: set[str], cleared: list[FileState], report: IngestReport
+    ) -> None:
+        """Files gone: failures are forgotten at once, articles withdrawn once their last file
+        has been gone for longer than SETTLE_SECONDS and no copy of them is settling."""
+        gone = sorted(s for s in missing if self.settle.gone(s))
+        report.settling += len(missing) - len(gone)
+        if not (gone or cleared or self._kept):
+            return
+        now = self.clock()
         async with transaction(self.conn):
-            for state in gone:
-                if state.failure is not None:
-                    await articles.clear_failure(self.conn, state.source)
-                if state.article_id is not None and not state.withdrawn:
-                    await articles.withdraw(self.conn, state.article_id, now=now)
-                    report.withdrawn += 1
+            for state in cleared:
+                await articles.clear_failure(self.conn, state.source)
+            for source in gone:
+                if (article_id := await files.mark_gone(self.conn, source, now=now)) is not None:
+                    self._kept.add(article_id)
+            settling = await files.articles_by_key(self.conn, sorted(self.settle.pending_keys()))
+            for article_id in sorted(self._kept):
+                if await files.present_files(self.conn, article_id):
+                    self._kept.discard(article_id)
+                elif article_id not in settling.values():
+                    self._kept.discard(article_id)
+                    if await articles.withdraw(self.conn, article_id, now=now):
+                        report.withdrawn += 1
+
+    async def _key_old_articles(self) -> None:
+        """Give articles stored before identity keys existed their key (once per process)."""
+        if self._keyed:
+            return
+        while rows := await articles.unkeyed(self.conn):
+            async with transaction(self.conn):
+                for article in rows:
+                    await files.set_key(self.conn, article.id, identity_key(article))
+        self._keyed = True
+
+
+def _unlinked(state: FileState | None) -> bool:
+    """No article behind this path yet (never seen, or only a parse failure recorded)."""
+    return state is None or state.article_id is None

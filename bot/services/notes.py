@@ -1,8 +1,9 @@
 """Private notes to the admins, queued in the durable outbox like any message the bot sends.
 
-The feed service tells this one that a feed has been failing for an hour, or reads again; each
-admin gets one outbox row (recorded before it goes, paced, retried), rendered from the text
-catalogue when it is sent.
+The one way the bot writes to its admins on its own: a feed failing for an hour or reading
+again (the feed service), a corrected article (services/followups.py), channel posting paused
+(the deliverer). Each admin gets one outbox row of kind 'note' (recorded before it goes, paced,
+retried) holding a ``Note``: a text catalogue key and its values, rendered when it is sent.
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ from bot.store import outbox
 from bot.store.db import transaction
 
 log = logging.getLogger(__name__)
+
+
+async def queue_notes(
+    conn: aiosqlite.Connection, admin_ids: frozenset[int], note: Note, *, now: float
+) -> int:
+    """One outbox row per admin; the caller holds the write lock (or the transaction)."""
+    if not admin_ids:
+        log.info("note %s not queued: ADMIN_IDS is empty", note.key)
+    for admin in sorted(admin_ids):
+        await outbox.enqueue_note(conn, str(admin), note, now=now)
+    return len(admin_ids)
 
 
 class AdminNotes:
@@ -37,14 +49,11 @@ class AdminNotes:
     async def queue(self, note: Note) -> int:
         """One outbox row per admin, in one transaction; returns how many were queued."""
         if not self.admin_ids:
-            log.info("note %s not queued: ADMIN_IDS is empty", note.key)
-            return 0
-        now = time.time()
+            return await queue_notes(self.conn, self.admin_ids, note, now=0)
         async with transaction(self.conn):
-            for admin in sorted(self.admin_ids):
-                await outbox.enqueue_note(self.conn, str(admin), note, now=now)
+            queued = await queue_notes(self.conn, self.admin_ids, note, now=time.time())
         self.on_queued()
-        return len(self.admin_ids)
+        return queued
 
     async def feed_failing(self, url: str, since: float, error: str) -> None:
         """The feed at ``url`` has failed every poll since ``since``."""

@@ -16,11 +16,15 @@ from typing import Protocol
 
 import aiosqlite
 
+from bot.config import WithdrawnPosts
 from bot.models import Article, IngestReport, Kind, Note
+from bot.services import followups
 from bot.services.subscriptions import SubscriptionService
 from bot.store import articles, outbox, state
+from bot.store import followups as followups_store
 from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
+from bot.store.followups import CorrectionStats
 from bot.store.outbox import OutboxStats
 
 log = logging.getLogger(__name__)
@@ -62,19 +66,40 @@ class TransientError(SendError):
     """5xx, network trouble, timeouts: retry later with backoff."""
 
 
+class MessageGone(SendError):
+    """400 "message to edit not found" (a channel admin deleted it): never follow it again."""
+
+
+class CannotDelete(SendError):
+    """400 "message can't be deleted" (older than 48 hours): show the notice instead."""
+
+
 class Publisher(Protocol):
-    """Sends outbox messages; implemented over aiogram in bot.telegram.publisher."""
+    """Sends outbox messages; implemented over aiogram in bot.telegram.publisher.
+
+    ``article`` None in ``digest``/``edit_message`` means the withdrawal notice.
+    """
 
     async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
         """Send the channel post or subscriber card; returns Telegram's message_id."""
         ...
 
-    async def send_note(self, chat_id: str, note: Note) -> int | None:
-        """Send a private note to an admin; returns Telegram's message_id."""
+    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+        """A short hash of the message this article renders to (text and buttons)."""
         ...
 
-    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
-        """Tell every admin in private that channel posting stopped and why."""
+    async def edit_message(
+        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+    ) -> None:
+        """Show ``article`` (or the notice) in a sent message; "not modified" is success."""
+        ...
+
+    async def delete_message(self, chat_id: str, message_id: int) -> None:
+        """Delete a sent message; CannotDelete when Telegram refuses (48 hours)."""
+        ...
+
+    async def send_note(self, chat_id: str, note: Note) -> int | None:
+        """Send a private note to an admin; returns Telegram's message_id."""
         ...
 
 
@@ -109,6 +134,7 @@ class PublishingStatus:
     subscriptions: int
     channel: str | None
     paused: str | None
+    corrections: CorrectionStats
     feeds: tuple[FeedState, ...] = ()
     """Each configured feed's health (FEEDS), in the configured order."""
 
@@ -140,8 +166,12 @@ class PublishingService:
         backlog: int,
         on_queued: Callable[[], None] = lambda: None,
         feeds: tuple[str, ...] = (),
+        admin_ids: frozenset[int] = frozenset(),
+        withdrawn_posts: WithdrawnPosts = "notice",
     ) -> None:
         self.conn = conn
+        self.admin_ids = admin_ids
+        self.withdrawn_posts = withdrawn_posts
         self.ingestor = ingestor
         self.subscriptions = subscriptions
         self.channel_id = channel_id
@@ -158,16 +188,22 @@ class PublishingService:
         return await state.resolve_chat(self.conn, self.channel_id)
 
     async def tick(self) -> TickResult:
-        """Scan the seeds folder, queue what is new, wake the deliverer."""
+        """Scan the seeds folder, queue what is new and what changed, wake the deliverer."""
         report = await self.ingestor.scan()
         return TickResult(report, await self.announce())
 
     async def announce(self) -> Queued:
         """Queue what is new (from any source) and wake the deliverer if anything was."""
         queued = await self.queue_new()
-        if queued.total:
+        if queued.total + await self.queue_followups():
             self.on_queued()
         return queued
+
+    async def queue_followups(self) -> int:
+        """Queue what corrections, withdrawals and returns need (edits, notes); how many rows."""
+        return await followups.queue_followups(
+            self.conn, admin_ids=self.admin_ids, keep_withdrawn=self.withdrawn_posts == "keep"
+        )
 
     async def queue_new(self) -> Queued:
         """Queue every unannounced article (oldest first) and mark it announced, atomically.
@@ -246,5 +282,6 @@ class PublishingService:
             subscriptions=subs,
             channel=await self.channel_chat(),
             paused=await state.paused(self.conn),
+            corrections=await followups_store.correction_stats(self.conn),
             feeds=tuple(await feed_states(self.conn, list(self.feeds))),
         )

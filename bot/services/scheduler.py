@@ -1,4 +1,4 @@
-"""When things run: the tick loop (scan → queue), the paced deliverer, and every retry rule.
+"""How things are sent: the paced deliverer and every retry rule (the tick loop: ticks.py).
 
 This is the one module that owns pacing and retries. The deliverer sends only the oldest queued
 row of each chat (so order holds per chat), waits for the pacer, claims the row, sends it with
@@ -20,24 +20,32 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.models import Article
+from bot.config import WithdrawnPosts
+from bot.models import Note
 from bot.observe import NO_OBSERVER, Observer
-from bot.services.ingest import IngestError
+from bot.services.edits import Step, Steps
+from bot.services.notes import queue_notes
 from bot.services.publishing import (
     BadMessage,
+    CannotDelete,
     ChatMigrated,
     ChatUnavailable,
+    MessageGone,
     Publisher,
-    PublishingService,
     RetryAfter,
     SendError,
     TransientError,
 )
-from bot.store import articles, outbox, state, subscribers
+from bot.services.ticks import Scheduler  # re-export: the tick loop moved to ticks.py
+from bot.store import followups as followups_store
+from bot.store import outbox, state, subscribers
 from bot.store.db import unlocked_transaction, write_lock
+from bot.store.followups import WITHDRAWN
 from bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Deliverer", "Pacer", "Pacing", "Scheduler", "is_group"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +138,13 @@ class Deliverer:
         *,
         pacing: Pacing | None = None,
         admin_ids: frozenset[int] = frozenset(),
+        withdrawn_posts: WithdrawnPosts = "notice",
         observer: Observer = NO_OBSERVER,
     ) -> None:
         self.conn = conn
         self.publisher = publisher
         self.observer = observer
+        self.steps = Steps(conn, publisher, withdrawn_posts=withdrawn_posts)
         self.pacing = pacing or Pacing()
         self.pacer = Pacer(self.pacing)
         self.admin_ids = admin_ids
@@ -197,66 +207,66 @@ class Deliverer:
         """One attempt at one row: claim it, send with no lock held, record the outcome.
 
         The write lock covers only the two short database steps, so other writers (/subscribe,
-        ingest) never wait for Telegram; the claim keeps the row from going out twice.
+        ingest) never wait for Telegram; the claim keeps the row from going out twice. What the
+        row sends (a post, an edit, a deletion, an admin note) is its Step (services/edits.py).
         """
-        article = None
-        if d.article_id is not None:
-            article = await articles.get_article(self.conn, d.article_id)
-        claimed = await self._claim(d, article)
-        if claimed is None or (article is None and d.note is None):
+        step = await self.steps.prepare(d)
+        claimed = await self._claim(d, step)
+        if claimed is None or step is None:
             return
         error: SendError | None = None
         message_id: int | None = None
-        try:
-            async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
-                if article is not None:
-                    message_id = await self.publisher.send_article(d.chat_id, article, kind=d.kind)
-                elif d.note is not None:
-                    message_id = await self.publisher.send_note(d.chat_id, d.note)
-        except SendError as exc:
-            error = exc
-        except Exception as exc:  # anything unexpected is treated as transient
-            log.exception("sending delivery %d failed unexpectedly", d.id)
-            error = TransientError(repr(exc))
-        self.pacer.record(d.chat_id)
-        notify: str | None = None
+        if step.run is not None:
+            try:
+                async with asyncio.timeout(self.pacing.lease):  # never outlive the claim
+                    message_id = await step.run()
+            except SendError as exc:
+                error = exc
+            except Exception as exc:  # anything unexpected is treated as transient
+                log.exception("sending delivery %d failed unexpectedly", d.id)
+                error = TransientError(repr(exc))
+            self.pacer.record(d.chat_id)
         async with write_lock(self.conn):
             if error is None:
-                claim = claimed.claim_token
-                await outbox.mark_sent(
-                    self.conn, d.id, message_id=message_id, now=time.time(), claim=claim
+                await step.done(claimed.claim_token, message_id)
+                log.info(
+                    "%s %s to %s (%s)", step.action, d.article_id or "note", d.chat_id, d.kind
                 )
-                what = f"article {d.article_id}" if article is not None else "a note"
-                log.info("sent %s to %s (%s)", what, d.chat_id, d.kind)
-                self._observe(d, "ok")
+                result = "ok"
             else:
-                notify = await self._refused(claimed, error)
-        if notify is not None and self.admin_ids:
-            try:
-                await self.publisher.channel_paused(self.admin_ids, notify)
-            except Exception:
-                log.exception("could not tell the admins that channel posting paused")
+                result = await self._refused(claimed, error)
+        if step.run is not None:  # a follow-up with nothing to change made no request
+            self.observer.delivered(d.kind, step.action, result)
 
-    async def _claim(self, d: Delivery, article: Article | None) -> Delivery | None:
+    async def _claim(self, d: Delivery, step: Step | None) -> Delivery | None:
         """Reserve the row for one send; None when it must not go now (cancelled meanwhile,
         claimed by another deliverer, article withdrawn, channel paused)."""
         async with write_lock(self.conn):
-            if article is None and d.kind != "note":
-                await outbox.cancel(self.conn, d.id, reason="article withdrawn")
+            if step is None:
+                await outbox.cancel(self.conn, d.id, reason=WITHDRAWN)
                 return None
             if d.kind == "channel" and await state.paused(self.conn) is not None:
                 return None  # paused while this pass was running
             return await outbox.claim(self.conn, d.id, now=time.time(), lease=self.pacing.lease)
 
-    async def _refused(self, d: Delivery, exc: SendError) -> str | None:
-        """Apply one refusal to the claimed row (lock held); returns a pause reason for the
-        admins."""
+    async def _refused(self, d: Delivery, exc: SendError) -> str:
+        """Apply one refusal to the claimed row (lock held); returns the attempt's result for
+        the metrics: 'retry' (it goes again) or 'failed' (for good)."""
         now, claim = time.time(), d.claim_token
-        if isinstance(exc, RetryAfter):
+        if isinstance(exc, MessageGone):
+            log.warning("message of delivery %d is gone (%s): not followed again", d.id, exc)
+            await followups_store.fail(self.conn, d, error=str(exc), claim=claim, lost=True)
+            return "failed"
+        elif isinstance(exc, CannotDelete):
+            log.info("Telegram will not delete %s's message (%s): notice instead", d.chat_id, exc)
+            await followups_store.refuse_delete(self.conn, d)
+            await outbox.reschedule(
+                self.conn, d.id, at=now, error=str(exc), count=False, claim=claim
+            )
+        elif isinstance(exc, RetryAfter):
             wait = exc.seconds + self.pacing.retry_slack
             self.pacer.block(d.chat_id, wait)
             self.observer.retry_after_obeyed(exc.seconds)
-            self._observe(d, "retry")
             log.warning("429 for %s: waiting %.1f s before retrying", d.chat_id, wait)
             await outbox.reschedule(
                 self.conn, d.id, at=now + wait, error=str(exc), count=False, claim=claim
@@ -264,7 +274,6 @@ class Deliverer:
         elif isinstance(exc, ChatMigrated):
             new = str(exc.new_chat_id)
             log.warning("chat %s migrated to %s; following", d.chat_id, new)
-            self._observe(d, "retry")
             async with unlocked_transaction(self.conn):
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=False, claim=claim
@@ -274,41 +283,50 @@ class Deliverer:
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
             reason = f"Telegram refused the channel {d.chat_id}: {exc.description}"
             log.error("%s; channel posting paused, queue kept", reason)
-            self._observe(d, "retry")
             async with unlocked_transaction(self.conn):
                 await state.set_paused(self.conn, reason)
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=True, claim=claim
                 )
-            return reason
+                note = Note("channel_paused", {"reason": reason})
+                await queue_notes(self.conn, self.admin_ids, note, now=now)
+        elif isinstance(exc, ChatUnavailable) and d.kind == "note":
+            log.warning("admin %s cannot get the bot's note: %s", d.chat_id, exc)
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+            return "failed"
         elif isinstance(exc, ChatUnavailable):
             log.warning("subscriber %s unreachable (%s): unsubscribed", d.chat_id, exc)
-            self._observe(d, "failed")
             async with unlocked_transaction(self.conn):
                 await subscribers.remove_all(self.conn, int(d.chat_id))
                 await outbox.cancel_chat(self.conn, d.chat_id, reason=str(exc))
+            return "failed"
         elif isinstance(exc, BadMessage):
             log.error("delivery %d to %s rejected for good: %s", d.id, d.chat_id, exc)
-            self._observe(d, "failed")
-            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+            await self._give_up(d, exc)
+            return "failed"
         elif d.attempts + 1 >= self.pacing.max_attempts:
             log.error("delivery %d failed %d times, giving up: %s", d.id, d.attempts + 1, exc)
-            self._observe(d, "failed")
-            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+            await self._give_up(d, exc)
+            return "failed"
         else:
             delay = self.pacing.backoff(d.attempts + 1)
-            self._observe(d, "retry")
             log.warning(
                 "delivery %d to %s failed (%s); retry in %.1f s", d.id, d.chat_id, exc, delay
             )
             await outbox.reschedule(
                 self.conn, d.id, at=now + delay, error=str(exc), count=True, claim=claim
             )
-        return None
+        return "retry"
 
-    def _observe(self, d: Delivery, result: str) -> None:
-        """Count one attempt (the delivery's action once deliveries have one; 'send' now)."""
-        self.observer.delivered(d.kind, getattr(d, "action", "send"), result)
+    async def _give_up(self, d: Delivery, exc: SendError) -> None:
+        """Mark the row failed; a failed follow-up also stops following its message until the
+        article changes again (so a bad edit is not retried every tick)."""
+        if d.action == "edit":
+            await followups_store.fail(
+                self.conn, d, error=str(exc), claim=d.claim_token, lost=False
+            )
+        else:
+            await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=d.claim_token)
 
     async def _restore_pacing(self) -> None:
         """Seed the channel window with posts sent shortly before a restart."""
@@ -317,67 +335,3 @@ class Deliverer:
             self.conn, wall - self.pacing.group_window
         ):
             self.pacer.record(chat_id, at=mono - (wall - sent_at))
-
-
-class Scheduler:
-    """Runs the tick loop every ``interval`` seconds and the deliverer beside it."""
-
-    def __init__(
-        self,
-        publishing: PublishingService,
-        deliverer: Deliverer | None,
-        *,
-        interval: float,
-        observer: Observer = NO_OBSERVER,
-    ) -> None:
-        self.publishing = publishing
-        self.observer = observer
-        self.deliverer = deliverer
-        self.interval = interval
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stop = asyncio.Event()
-
-    def start(self) -> None:
-        """Start the background tasks (idempotent)."""
-        if self._tasks:
-            return
-        self._tasks.append(asyncio.create_task(self._ticks(), name="scheduler-ticks"))
-        if self.deliverer is not None:
-            self._tasks.append(asyncio.create_task(self.deliverer.run(), name="deliverer"))
-
-    async def _ticks(self) -> None:
-        first = True
-        while not self._stop.is_set():
-            try:
-                result = await self.publishing.tick()
-                self.observer.ticked(result.report)
-                if first or result.report.changed or result.queued.total:
-                    log.info("tick: %s; queued %d", result.report.summary(), result.queued.total)
-                if first:  # the startup scan: say once which seed files are broken
-                    for failed in result.report.failed:
-                        log.warning("seed file %s skipped: %s", failed.name, failed.reason)
-                    first = False
-            except Exception as exc:
-                self.observer.ticked(None)
-                log.error(
-                    "scheduler tick failed (%s: %s); the next tick runs in %g s",
-                    type(exc).__name__,
-                    exc,
-                    self.interval,
-                    exc_info=not isinstance(exc, (OSError, IngestError)),
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Let the current send finish (so its 'sent' is recorded), then stop everything."""
-        self._stop.set()
-        if self.deliverer is not None:
-            self.deliverer.stop()
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        self._tasks.clear()

@@ -23,6 +23,9 @@ class FileState:
     article_id: int | None = None
     withdrawn: bool = False
     failure: str | None = None
+    gone: bool = False
+    """The file was gone for longer than SETTLE_SECONDS (its row kept: the path keeps its
+    article if it comes back)."""
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -46,6 +49,7 @@ def _article(row: aiosqlite.Row) -> Article:
         url=row["url"],
         image_url=row["image_url"],
         teaser=bool(row["teaser"]),
+        revision=row["revision"],
     )
 
 
@@ -66,6 +70,23 @@ async def get_article(conn: aiosqlite.Connection, article_id: int) -> Article | 
         "SELECT * FROM articles WHERE id = :id AND withdrawn = 0", {"id": article_id}
     )
     return next((_article(row) for row in rows), None)
+
+
+async def get_article_any(conn: aiosqlite.Connection, article_id: int) -> Article | None:
+    """The article with this id, withdrawn or not (``Article.withdrawn`` says which)."""
+    rows = await conn.execute_fetchall("SELECT * FROM articles WHERE id = :id", {"id": article_id})
+    return next((_article(row) for row in rows), None)
+
+
+async def revisions(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """id → (revision, withdrawn) for these articles, in one query."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = await conn.execute_fetchall(
+        f"SELECT id, revision, withdrawn FROM articles WHERE id IN ({marks})", ids
+    )
+    return {int(r[0]): (int(r[1]), bool(r[2])) for r in rows}
 
 
 async def latest(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[ArticleSummary]:
@@ -120,12 +141,11 @@ STAMP_CHUNK = 4096
 
 
 async def file_stamps(conn: aiosqlite.Connection) -> dict[str, int]:
-    """Source -> stamp of every seed file behind a visible article (feed articles are not
-    files: a scan never withdraws them)."""
+    """Source -> stamp of every seed file present at the last scan (linked to an article; feed
+    articles are not files: a scan never withdraws them)."""
     stamps: dict[str, int] = {}
     async with conn.execute(
-        "SELECT source, file_size, file_mtime_ns FROM articles "
-        "WHERE withdrawn = 0 AND origin = 'seed'"
+        "SELECT source, file_size, file_mtime_ns FROM seed_files WHERE gone_at IS NULL"
     ) as cur:
         cur.row_factory = None  # plain tuples: 50k sqlite3.Row objects cost time and memory
         while rows := await cur.fetchmany(STAMP_CHUNK):
@@ -151,23 +171,25 @@ async def file_states(conn: aiosqlite.Connection, sources: list[str]) -> dict[st
 async def _states(
     conn: aiosqlite.Connection, wanted: str, params: list[str]
 ) -> dict[str, FileState]:
-    """FileState of each source ``wanted`` lists: its article's row merged with any failure."""
+    """FileState of each source ``wanted`` lists: its file row (and article) merged with any
+    failure."""
     rows = await conn.execute_fetchall(
         f"WITH wanted(source) AS ({wanted}) "
-        "SELECT w.source, a.id, a.file_size, a.file_mtime_ns, a.content_hash, a.withdrawn, "
-        "f.reason, f.file_size, f.file_mtime_ns FROM wanted w "
-        "LEFT JOIN articles a ON a.source = w.source "
+        "SELECT w.source, s.article_id, s.file_size, s.file_mtime_ns, s.content_hash, "
+        "a.withdrawn, f.reason, f.file_size, f.file_mtime_ns, s.gone_at FROM wanted w "
+        "LEFT JOIN seed_files s ON s.source = w.source "
+        "LEFT JOIN articles a ON a.id = s.article_id "
         "LEFT JOIN seed_failures f ON f.source = w.source "
-        "WHERE a.id IS NOT NULL OR f.source IS NOT NULL",
+        "WHERE s.source IS NOT NULL OR f.source IS NOT NULL",
         params,
     )
     states: dict[str, FileState] = {}
-    for source, aid, size, mtime, digest, withdrawn, reason, f_size, f_mtime in rows:
-        if reason is not None:  # a failure is newer than the article's row
+    for source, aid, size, mtime, digest, withdrawn, reason, f_size, f_mtime, gone in rows:
+        if reason is not None:  # a failure is newer than the file's row
             size, mtime = f_size, f_mtime
         states[source] = FileState(
             source, size, mtime, digest or "", article_id=aid, withdrawn=bool(withdrawn),
-            failure=reason,
+            failure=reason, gone=gone is not None,
         )  # fmt: skip
     return states
 
@@ -212,21 +234,24 @@ async def save_article(
     fts: dict[str, str] | None = None,
     origin: str = "seed",
     announced: bool = False,
+    key: str | None = None,
+    bump: bool = False,
 ) -> int:
     """Add a new article (no ``article_id``) or replace an edited one's content in place (same
-    id, un-withdrawn), and index it; returns its id. Caller holds the transaction.
+    id, un-withdrawn; ``bump`` raises its revision: a visible change or a return), and index
+    it; returns its id. ``key`` is a seed article's identity key. Caller holds the transaction.
 
     A new article from ``origin`` 'feed' is a feed's; ``announced`` stores it as already handled:
     searchable, never posted (the backlog of a feed's first read).
     """
-    values = _row_values(parsed, size, mtime_ns, digest) | {"now": now}
+    values = _row_values(parsed, size, mtime_ns, digest) | {"now": now, "key": key}
     if article_id is None:
         cur = await conn.execute(
             "INSERT INTO articles (source, title, published_at, date_from_mtime, credit, lead, "
             "body, promo, file_size, file_mtime_ns, content_hash, added_at, origin, url, "
-            "image_url, teaser, announced) VALUES (:source, :title, :published_at, "
-            ":date_from_mtime, :credit, :lead, :body, :promo, :size, :mtime_ns, :hash, :now, "
-            ":origin, :url, :image_url, :teaser, :announced)",
+            "image_url, teaser, announced, identity_key) VALUES (:source, :title, "
+            ":published_at, :date_from_mtime, :credit, :lead, :body, :promo, :size, :mtime_ns, "
+            ":hash, :now, :origin, :url, :image_url, :teaser, :announced, :key)",
             values | {"source": source, "origin": origin, "announced": int(announced)},
         )
         article_id = int(cur.lastrowid or 0)
@@ -236,8 +261,9 @@ async def save_article(
             "date_from_mtime = :date_from_mtime, credit = :credit, lead = :lead, body = :body, "
             "promo = :promo, file_size = :size, file_mtime_ns = :mtime_ns, "
             "content_hash = :hash, url = :url, image_url = :image_url, teaser = :teaser, "
-            "updated_at = :now, withdrawn = 0 WHERE id = :id",
-            values | {"id": article_id},
+            "updated_at = :now, withdrawn = 0, revision = revision + :bump, "
+            "identity_key = coalesce(:key, identity_key) WHERE id = :id",
+            values | {"id": article_id, "bump": int(bump)},
         )
         await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
     await conn.execute(
@@ -248,24 +274,29 @@ async def save_article(
     return article_id
 
 
-async def touch_file(
-    conn: aiosqlite.Connection, article_id: int, *, size: int, mtime_ns: int
-) -> None:
-    """Remember a new mtime for a file whose content hash did not change."""
-    await conn.execute(
-        "UPDATE articles SET file_size = :size, file_mtime_ns = :mtime_ns WHERE id = :id",
-        {"id": article_id, "size": size, "mtime_ns": mtime_ns},
+async def unkeyed(conn: aiosqlite.Connection, limit: int = 500) -> list[Article]:
+    """Seed articles stored before identity keys existed (migration 4), to key them once (feed
+    articles have their own identity: store/feeds.py)."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM articles WHERE identity_key IS NULL AND origin = 'seed' LIMIT :n",
+        {"n": limit},
     )
+    return [_article(row) for row in rows]
 
 
-async def withdraw(conn: aiosqlite.Connection, article_id: int, *, now: float) -> None:
-    """Hide an article whose file disappeared: kept in the table, removed from the index."""
-    await conn.execute(
-        "UPDATE articles SET withdrawn = 1, updated_at = :now WHERE id = :id",
+async def withdraw(conn: aiosqlite.Connection, article_id: int, *, now: float) -> bool:
+    """Hide an article whose last file disappeared: kept in the table (its revision bumped),
+    removed from the index. False when it was withdrawn already."""
+    cur = await conn.execute(
+        "UPDATE articles SET withdrawn = 1, updated_at = :now, revision = revision + 1 "
+        "WHERE id = :id AND withdrawn = 0",
         {"id": article_id, "now": now},
     )
+    if cur.rowcount == 0:
+        return False
     await conn.execute("DELETE FROM articles_fts WHERE rowid = :id", {"id": article_id})
     content_changed(conn)
+    return True
 
 
 async def record_failure(

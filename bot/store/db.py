@@ -21,7 +21,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 
 def _script(name: str) -> str:
@@ -38,6 +38,13 @@ MIGRATIONS: dict[int, str] = {
     2: "ALTER TABLE deliveries ADD COLUMN claim_token TEXT;",
     # 3: feeds as a source; an article's original link, main image and teaser flag.
     3: _script("migration_003_feeds.sql"),
+    # 4: an article outlives its file names (seed_files, article_keys), has a revision bumped on
+    # every visible change, and its corrections are recorded for the admins (services/ingest.py).
+    4: _script("migration_004_identity.sql"),
+    # 5: the outbox learns actions (issue 11): follow-ups ('edit') that change a sent message in
+    # place; a send row remembers what its message shows now (revision, shown, digest) so
+    # corrections follow it. Admin notes stay version 3's rows (kind 'note', JSON ``note``).
+    5: _script("migration_005_followups.sql"),
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import aiosqlite
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One outbox row: an article (or, kind 'note', a note) on its way to one chat."""
+    """One outbox row: an article (or a follow-up, or an admin note) on its way to one chat."""
 
     id: int
     article_id: int | None
@@ -51,6 +51,15 @@ class Delivery:
     """Set while a deliverer is sending the row (see the module docstring)."""
     note: Note | None = None
     """What a 'note' row says."""
+    action: str = "send"
+    """'send' (a new message or a note), 'edit' (a follow-up of ``parent_id``)."""
+    parent_id: int | None = None
+    revision: int | None = None
+    """Send rows: the article revision the message shows now (store/followups.py)."""
+    shown: str | None = None
+    digest: str | None = None
+    delete_refused: bool = False
+    done: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,23 +79,13 @@ class OutboxStats:
         return self.queued_channel + self.queued_subscribers
 
 
+_FIELDS = tuple(f.name for f in fields(Delivery))
+_FLAGS = frozenset({"manual", "delete_refused"})
+
+
 def _delivery(row: aiosqlite.Row) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        article_id=row["article_id"],
-        chat_id=row["chat_id"],
-        kind=row["kind"],
-        manual=bool(row["manual"]),
-        status=row["status"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        next_try_at=row["next_try_at"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-        message_id=row["message_id"],
-        claim_token=row["claim_token"],
-        note=_note(row["note"]),
-    )
+    values = {f: bool(row[f]) if f in _FLAGS else row[f] for f in _FIELDS}
+    return Delivery(**{**values, "note": _note(row["note"])})
 
 
 def _note(raw: str | None) -> Note | None:
@@ -208,14 +207,25 @@ async def mark_sent(
     message_id: int | None,
     now: float,
     claim: str | None = None,
+    revision: int | None = None,
+    digest: str | None = None,
 ) -> None:
     """Telegram accepted the message: never send this row again (even if it was cancelled
-    while the send was under way: it did go out)."""
+    while the send was under way: it did go out). An article's message remembers the
+    ``revision`` and ``digest`` it shows, for corrections."""
     await conn.execute(
         "UPDATE deliveries SET status = 'sent', sent_at = :now, message_id = :mid, "
-        "attempts = attempts + 1, last_error = NULL, claim_token = NULL "
+        "attempts = attempts + 1, last_error = NULL, claim_token = NULL, revision = :revision, "
+        "digest = :digest, shown = CASE WHEN :revision IS NULL THEN shown ELSE 'article' END "
         f"WHERE id = :id AND {_CLAIMED}",
-        {"id": delivery_id, "now": now, "mid": message_id, "claim": claim},
+        {
+            "id": delivery_id,
+            "now": now,
+            "mid": message_id,
+            "claim": claim,
+            "revision": revision,
+            "digest": digest,
+        },
     )
 
 
@@ -270,8 +280,9 @@ async def move_chat(conn: aiosqlite.Connection, old: str, new: str) -> int:
     """Point queued rows of ``old`` at ``new`` (migrate_to_chat_id); duplicates are cancelled."""
     await conn.execute(
         "UPDATE deliveries SET status = 'cancelled', last_error = 'duplicate after migration' "
-        "WHERE chat_id = :old AND status = 'queued' AND manual = 0 AND article_id IN "
-        "(SELECT article_id FROM deliveries WHERE chat_id = :new AND manual = 0)",
+        "WHERE chat_id = :old AND status = 'queued' AND manual = 0 AND action = 'send' AND "
+        "article_id IN (SELECT article_id FROM deliveries WHERE chat_id = :new AND manual = 0 "
+        "AND action = 'send')",
         {"old": old, "new": new},
     )
     cur = await conn.execute(
@@ -297,12 +308,13 @@ async def stats(conn: aiosqlite.Connection) -> OutboxStats:
     """Counts by status, the last channel post time and the latest failures."""
     counts: dict[tuple[str, str], int] = {}
     async with conn.execute(
-        "SELECT status, kind, count(*) FROM deliveries GROUP BY status, kind"
+        "SELECT status, kind, count(*) FROM deliveries WHERE action = 'send' GROUP BY status, kind"
     ) as cur:
         for status, kind, n in await cur.fetchall():
             counts[(status, kind)] = int(n)
     async with conn.execute(
-        "SELECT MAX(sent_at) FROM deliveries WHERE kind = 'channel' AND status = 'sent'"
+        "SELECT MAX(sent_at) FROM deliveries WHERE kind = 'channel' AND status = 'sent' "
+        "AND action = 'send'"
     ) as cur:
         row = await cur.fetchone()
     async with conn.execute(

@@ -7,10 +7,12 @@ an original address also gets «Читать на сайте» (the link as its 
 with ``utm_medium`` channel or alert); one with a main image shows it large above the channel
 post's text as the link preview, which keeps the 4096-character text budget (a photo caption
 has 1024). Without an image previews stay off. Promo lines and page junk never appear.
+A withdrawn article's post is edited to ``withdrawn_notice``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -120,3 +122,17 @@ def subscriber_alert(
     and, for an article with an address, «Читать на сайте»."""
     markup = _buttons(article, bot_username, deep=True, utm=utm, medium="alert")
     return Post(_card(article, tz, ALERT_LEAD_BUDGET), markup)
+
+
+def withdrawn_notice() -> Post:
+    """What a withdrawn article's post becomes: a short notice, no article text, no button."""
+    return Post(t(CHANNEL_LANG, "withdrawn_notice"))
+
+
+def digest(post: Post) -> str:
+    """A short hash of what a post shows (text, buttons, preview): equal means an edit changes
+    nothing, so none is sent."""
+    markup = post.markup.model_dump_json(exclude_none=True) if post.markup else ""
+    p = post.preview  # its unset fields are aiogram Defaults, which pydantic cannot dump
+    preview = f"{p.is_disabled}|{p.url}|{p.prefer_large_media}|{p.show_above_text}"
+    return hashlib.sha256(f"{post.text}\x00{markup}\x00{preview}".encode()).hexdigest()[:16]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -25,18 +26,27 @@ from bot.models import Article, Kind, Note
 from bot.quiet import QuietHours
 from bot.services.publishing import (
     BadMessage,
+    CannotDelete,
     ChatMigrated,
     ChatUnavailable,
+    MessageGone,
     RetryAfter,
     SendError,
     TransientError,
 )
-from bot.telegram.formatting import UtmParams, escape, fmt_date
-from bot.telegram.posts import NO_PREVIEW, channel_post, subscriber_alert
+from bot.telegram.formatting import UtmParams, deep_link, escape, fmt_date
+from bot.telegram.posts import (
+    Post,
+    channel_post,
+    digest,
+    subscriber_alert,
+    withdrawn_notice,
+)
 from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MESSAGE_FAULTS = (
     "too long",
@@ -50,6 +60,12 @@ MESSAGE_FAULTS = (
     "caption",
 )
 """Words in a 400's description that blame the message, not the chat (resending can't help)."""
+GONE = ("message to edit not found", "message can't be edited")
+"""400s that say the message to change is no longer ours to change (deleted by an admin)."""
+FIELDS = ("title", "text", "date", "credit")
+"""What a correction can change (store/corrections.py), each with a name in the catalogue."""
+NOT_MODIFIED = "message is not modified"
+"""400 for an edit to what the message already shows: the edit is done."""
 
 
 def chat_ref(chat_id: str) -> int | str:
@@ -72,12 +88,29 @@ def classify(exc: Exception) -> SendError:
         return ChatUnavailable(f"403 {exc.message}")
     if isinstance(exc, TelegramBadRequest):
         text = exc.message.lower()
+        if any(words in text for words in GONE):
+            return MessageGone(f"400 {exc.message}")
+        if "message can't be deleted" in text:
+            return CannotDelete(f"400 {exc.message}")
         if any(word in text for word in MESSAGE_FAULTS):
             return BadMessage(f"400 {exc.message}")
         return ChatUnavailable(f"400 {exc.message}")
     if isinstance(exc, TelegramAPIError):
         return TransientError(f"{type(exc).__name__}: {exc.message}")
     return TransientError(f"{type(exc).__name__}: {exc}")
+
+
+async def _call(request: Awaitable[T], *, done_if: str | None = None) -> T | None:
+    """Await one Bot API request; a refusal becomes its SendError, except a 400 whose
+    description says the request's work is already done (``done_if``): then None."""
+    try:
+        return await request
+    except TelegramBadRequest as exc:
+        if done_if is None or done_if not in exc.message.lower():
+            raise classify(exc) from exc
+    except Exception as exc:
+        raise classify(exc) from exc
+    return None
 
 
 class AiogramPublisher:
@@ -111,65 +144,95 @@ class AiogramPublisher:
         now = datetime.fromtimestamp(self.clock(), UTC)
         return self.quiet is not None and self.quiet.contains(now)
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
-        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+    async def _username(self) -> str | None:
         try:
             # the deep links name the bot: getMe once (startup already asked; aiogram keeps it)
-            username = (await self.bot.me()).username
+            return (await self.bot.me()).username
         except Exception as exc:
             raise classify(exc) from exc
+
+    async def _post(self, article: Article | None, kind: Kind) -> Post:
+        """What ``article`` renders to in a chat of this kind (None: the withdrawal notice)."""
+        if article is None:
+            return withdrawn_notice()
+        username = await self._username()
         if kind == "channel":
-            post = channel_post(article, self.tz, username, renderer=self.renderer, utm=self.utm)
-        else:
-            post = subscriber_alert(article, self.tz, username, self.utm)
-        try:
-            message = await self.bot.send_message(
+            return channel_post(article, self.tz, username, renderer=self.renderer, utm=self.utm)
+        return subscriber_alert(article, self.tz, username, self.utm)
+
+    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+        """The hash of what the article's message shows (edits that change nothing are skipped)."""
+        return digest(await self._post(article, kind))
+
+    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
+        post = await self._post(article, kind)
+        return await self._send(chat_id, post, silent=self.silent_now())
+
+    async def _send(self, chat_id: str, post: Post, *, silent: bool = False) -> int | None:
+        message = await _call(
+            self.bot.send_message(
                 chat_id=chat_ref(chat_id),
                 text=post.text,
                 parse_mode="HTML",
                 reply_markup=post.markup,
                 link_preview_options=post.preview,
-                disable_notification=True if self.silent_now() else None,
+                disable_notification=True if silent else None,
                 request_timeout=self.timeout,
             )
-        except Exception as exc:
-            raise classify(exc) from exc
-        return message.message_id
+        )
+        return None if message is None else message.message_id
 
     async def send_note(self, chat_id: str, note: Note) -> int | None:
         """Send one admin note from the outbox, rendered from the catalogue (staff: Russian)."""
-        try:
-            message = await self.bot.send_message(
-                chat_id=chat_ref(chat_id),
-                text=self.note_text(note),
-                parse_mode="HTML",
-                link_preview_options=NO_PREVIEW,
-                request_timeout=self.timeout,
-            )
-        except Exception as exc:
-            raise classify(exc) from exc
-        return message.message_id
+        username = await self._username() if "article" in note.values else None
+        return await self._send(chat_id, Post(self.note_text(note, username)))
 
-    def note_text(self, note: Note) -> str:
-        """A note's HTML: times (unix seconds) as dates in SOURCE_TZ, everything escaped."""
-        return t("ru", note.key, **{k: self._shown(v) for k, v in note.values.items()})
+    def note_text(self, note: Note, bot_username: str | None = None) -> str:
+        """A note's HTML: times (unix seconds) as dates in SOURCE_TZ, ``fields`` (a correction's
+        comma list) named, ``article`` (an id) as a deep link, everything else escaped."""
+        values = {k: self._shown(v) for k, v in note.values.items()}
+        if "fields" in note.values:
+            names = str(note.values["fields"]).split(",")
+            values["fields"] = ", ".join(
+                t("ru", f"field_{f}") if f in FIELDS else f for f in names
+            )
+        if "article" in note.values:
+            article_id = int(note.values["article"])
+            values["article"] = deep_link(bot_username, article_id) if bot_username else ""
+        return t("ru", note.key, **values)
 
     def _shown(self, value: str | float) -> str:
         if isinstance(value, int | float):
             return fmt_date(datetime.fromtimestamp(value, UTC), self.tz)
         return escape(value)
 
-    async def channel_paused(self, admin_ids: frozenset[int], reason: str) -> None:
-        """Tell each admin in private; an admin who never started the bot is only logged."""
-        text = t("ru", "channel_paused", reason=escape(reason))  # staff texts: Russian
-        for admin_id in sorted(admin_ids):
-            try:
-                await self.bot.send_message(
-                    chat_id=admin_id,
-                    text=text,
-                    parse_mode="HTML",
-                    link_preview_options=NO_PREVIEW,
-                    request_timeout=self.timeout,
-                )
-            except Exception as exc:
-                log.warning("could not notify admin %s: %s", admin_id, exc)
+    async def edit_message(
+        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+    ) -> None:
+        """Edit a sent message to the article's rendering now (text, buttons and image preview
+        as a send would have them), or to the withdrawal notice (no button, no preview);
+        Telegram's "message is not modified" means it already shows that. An edit never
+        notifies, so the quiet hours do not apply."""
+        post = await self._post(article, kind)
+        await _call(
+            self.bot.edit_message_text(
+                chat_id=chat_ref(chat_id),
+                message_id=message_id,
+                text=post.text,
+                parse_mode="HTML",
+                reply_markup=post.markup,
+                link_preview_options=post.preview,
+                request_timeout=self.timeout,
+            ),
+            done_if=NOT_MODIFIED,
+        )
+
+    async def delete_message(self, chat_id: str, message_id: int) -> None:
+        """Delete a sent message; one already gone counts as deleted."""
+        await _call(
+            self.bot.delete_message(
+                chat_id=chat_ref(chat_id), message_id=message_id, request_timeout=self.timeout
+            ),
+            done_if="message to delete not found",
+        )

@@ -184,8 +184,9 @@ READER: dict[Lang, dict[str, str]] = {
 }
 
 RUSSIAN_ONLY: dict[str, str] = {
-    # the channel post and subscriber alert button
+    # the channel post and subscriber alert button; a withdrawn article's post
     "read_more": "Читать полностью",
+    "withdrawn_notice": "<i>Материал снят с публикации редакцией.</i>",
     # admins: refusal, /reload, /stats, /pause, /resume, /post, the pause alert
     "admin_only": "Эта команда только для администраторов бота.",
     "reload_done": "<b>Папка статей перечитана</b>",
@@ -194,6 +195,10 @@ RUSSIAN_ONLY: dict[str, str] = {
         "снято {withdrawn}, с ошибками {failed}"
     ),
     "reload_queued": "в очередь: в канал {channel}, подписчикам {subscribers}",
+    "reload_settling": "ещё записываются (ждут SETTLE_SECONDS): {n}, войдут позже",
+    "reload_moved": "переименовано или перенесено: {n} (та же статья, без нового поста)",
+    "reload_duplicates": "<b>Дубликаты</b> (та же статья в другом файле, не добавлены):",
+    "reload_duplicate_file": "• <code>{name}</code>",
     "reload_broken": "<b>Не удалось разобрать:</b>",
     "reload_broken_file": "• <code>{name}</code> — {reason}",
     "reload_failed": "Не удалось перечитать папку: {error}",
@@ -232,6 +237,15 @@ RUSSIAN_ONLY: dict[str, str] = {
         "Использование: <code>/preview &lt;номер статьи&gt;</code> — пост в том виде, "
         "в каком он уйдёт в канал."
     ),
+    "stats_corrections": (
+        "Исправления: статей {articles} (правок {corrections}) · сообщений изменено {edited}, "
+        "в очереди {queued}, не удалось {failed}"
+    ),
+    "correction_note": "✏️ <b>Статья исправлена</b>: {title}\nИзменено: {fields}\n{article}",
+    "field_title": "заголовок",
+    "field_text": "текст",
+    "field_date": "дата",
+    "field_credit": "подпись к фото",
     "channel_paused": (
         "⚠️ Публикация в канал приостановлена.\n"
         "Причина: {reason}\n\n"

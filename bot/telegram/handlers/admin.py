@@ -51,7 +51,8 @@ def _short(text: str, n: int) -> str:
 
 
 def reload_lines(report: IngestReport, queued: Queued, lang: Lang) -> list[str]:
-    """The /reload answer: counts, what was queued, and every file that cannot be parsed now."""
+    """The /reload answer: counts, what was queued, renames, files still settling, duplicates
+    by name, and every file that cannot be parsed now."""
     lines = [
         t(lang, "reload_done"),
         t(
@@ -65,6 +66,13 @@ def reload_lines(report: IngestReport, queued: Queued, lang: Lang) -> list[str]:
         ),
         t(lang, "reload_queued", channel=queued.channel, subscribers=queued.subscribers),
     ]
+    if report.moved:
+        lines.append(t(lang, "reload_moved", n=report.moved))
+    if report.settling:
+        lines.append(t(lang, "reload_settling", n=report.settling))
+    if report.duplicates:
+        lines += ["", t(lang, "reload_duplicates")]
+        lines += [t(lang, "reload_duplicate_file", name=_short(n, 300)) for n in report.duplicates]
     if report.failed:
         lines += ["", t(lang, "reload_broken")]
         lines += [
@@ -88,7 +96,7 @@ def _channel_state(s: PublishingStatus, lang: Lang) -> str:
 
 def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
     """The /stats answer."""
-    o = s.outbox
+    o, c = s.outbox, s.corrections
     lines = [
         t(lang, "stats_title"),
         t(lang, "stats_articles", n=s.articles),
@@ -97,6 +105,15 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
         t(lang, "stats_subscribers", subscribers=s.subscribers, subscriptions=s.subscriptions),
         t(lang, "stats_channel", channel=_channel_state(s, lang)),
         t(lang, "stats_last_post", when=_when(o.last_channel_post_at, tz, lang)),
+        t(
+            lang,
+            "stats_corrections",
+            articles=c.articles,
+            corrections=c.corrections,
+            edited=c.edited,
+            queued=c.queued,
+            failed=c.failed,
+        ),
     ]
     if o.recent_failures:
         lines.append(t(lang, "stats_failures"))
