@@ -50,6 +50,8 @@ class Watcher:
 
     async def run(self) -> None:
         """Watch until stopped; on failure log once and return (the interval scan goes on)."""
+        if not log.isEnabledFor(logging.DEBUG):  # "1 change detected" on every write otherwise
+            logging.getLogger("watchfiles").setLevel(logging.WARNING)
         try:
             self.active = True
             log.info("watching %s for new and changed seed files", self.folder)
