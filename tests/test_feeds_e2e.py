@@ -3,8 +3,10 @@
 The channel post carries «Читать на сайте» (the feed's link plus UTM_PARAMS, utm_medium=channel)
 and shows the page's main image large above the text; alerts, inline shares and /article use
 their own utm_medium; /stats lists each feed; a feed failing for an hour and recovering reaches
-the admins as outbox notes. With POST_TEMPLATE and QUIET_HOURS (issue 13) the button and the
-photo stay, the template's source_url is the button's link, and /preview shows the same post.
+the admins as outbox notes; a page whose text changed edits the post in place, photo and
+buttons kept (issue 11's follow-ups). With POST_TEMPLATE and QUIET_HOURS (issue 13) the button
+and the photo stay, the template's source_url is the button's link, and /preview shows the same
+post.
 """
 
 from __future__ import annotations
@@ -126,6 +128,32 @@ async def test_new_item_reaches_the_channel_with_the_link_and_the_photo(
     assert len(fake.sent_messages(READER)) == 2
     assert len(site.hits("/news/budget-2026")) == 1
     fake.assert_clean()
+
+
+async def test_a_changed_page_edits_the_post_and_keeps_the_photo_and_buttons(
+    app: BotApp, fake: FakeTelegram, site: FeedSite, items: list[Item]
+) -> None:
+    await say(fake, READER, "/subscribe")
+    items.append(Item("Горсовет утвердил бюджет", site.url("/news/budget-2026"), guid="b",
+                      date=DAY + timedelta(days=1), summary="Тизер."))  # fmt: skip
+    publish(site, items)
+    [post] = await fake.wait_for_messages(channel(fake), 1, timeout=10)
+    sent = (post.text, post.buttons, post.extra["link_preview_options"])
+    assert "3,2 млрд" in post.text
+    page = site.routes["/news/budget-2026"]
+    page.body = page.body.replace("дефицит — 3,2 млрд".encode(), "дефицит — 2,9 млрд".encode())
+    items[-1].summary = "Тизер (обновлено)."  # the entry changed: the page is read again
+    publish(site, items)
+    await fake.wait_for(lambda: fake.message(channel(fake), post.message_id).edit_date, 10)
+    edited = fake.message(channel(fake), post.message_id)
+    assert "2,9 млрд" in edited.text and "3,2 млрд" not in edited.text
+    assert edited.buttons == sent[1]  # «Читать на сайте» with the channel's UTM
+    assert edited.extra["link_preview_options"] == sent[2]  # the photo stays above the text
+    [note] = await fake.wait_for_messages(ADMIN, 1, timeout=10)
+    assert "Статья исправлена" in note.text and "Изменено: текст" in note.text
+    await fake.settle(0.8)
+    assert len(fake.sent_messages(channel(fake))) == 1  # a correction, never a second post
+    assert len(site.hits("/news/budget-2026")) == 2
 
 
 async def test_teaser_without_image_inline_share_and_article(
