@@ -23,7 +23,7 @@ from bot.services.ingest import Ingestor
 from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing, Scheduler
-from bot.services.search import SearchService
+from bot.services.search import SearchService, synonyms_for
 from bot.services.subscriptions import SubscriptionService
 from bot.store.db import open_db
 
@@ -83,7 +83,9 @@ async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Co
         settings=settings,
         conn=conn,
         ingestor=Ingestor(conn, settings.seeds_dir, settings.source_tz),
-        search=SearchService(conn, observer=observer),
+        search=SearchService(
+            conn, observer=observer, synonyms=synonyms_for(settings.synonyms_file)
+        ),
         observer=observer,
     )
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from bot import synonyms
 from bot.models import Target
 from bot.quiet import QUIET_MODES, QuietHours, QuietMode, parse_quiet_hours
 from bot.targets import TargetsError, default_targets, load_targets
@@ -78,6 +79,8 @@ class Settings:
     feeds: tuple[str, ...] = ()
     feed_interval: float = 300.0
     utm_params: tuple[tuple[str, str], ...] = ()
+    synonyms_file: Path | None = None
+    """SYNONYMS_FILE: a deployment's extra equivalent names (read and checked at start)."""
 
     @property
     def has_token(self) -> bool:
@@ -112,6 +115,7 @@ class Settings:
             feeds=_feeds(_get(env, "FEEDS")),
             feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
             utm_params=_utm_params(_get(env, "UTM_PARAMS")),
+            synonyms_file=_synonyms_file(_get(env, "SYNONYMS_FILE")),
             **_webhook(env),
         )
 
@@ -313,6 +317,18 @@ def _utm_params(value: str) -> tuple[tuple[str, str], ...]:
             f"got {value!r}"
         )
     return tuple(pairs)
+
+
+def _synonyms_file(value: str) -> Path | None:
+    """The file's path once it reads and parses (a bad line stops the start, named)."""
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        synonyms.read(path)
+    except synonyms.SynonymsError as exc:
+        raise ConfigError(f"SYNONYMS_FILE {exc}") from None
+    return path
 
 
 def configure_logging(level: str) -> None:
