@@ -21,7 +21,7 @@ import aiosqlite
 from bot.fuzzy import Candidate, Vocabulary, max_distance
 from bot.query import Query, Term
 from bot.store import articles
-from bot.store import search as store
+from bot.store import fts as store
 from bot.text import irregular, variants
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 RARE_SHARE = 0.01
 """A word in at most this share of the articles (or in RARE_MIN) is also corrected …"""
 RARE_MIN = 2
+"""(In a small archive every word is in more than 1 %: a word in at most two is rare too.)"""
 RARE_RATIO = 20
 """… towards words at least this many times as common (a word the index lacks: any)."""
 MAX_CORRECTIONS = 6
@@ -39,8 +40,6 @@ MAX_COMPLETIONS = 16
 """Completions of the last word (most common first)."""
 MERGE_ENDING = 1
 """A last word whose stem is at most this many letters shorter counts as being typed."""
-SHORTER_FEWER = 0
-"""Completions fewer per letter a word being completed is short of five (their lists are long)."""
 COMPLETE_POSTINGS = 3.0
 """Completions stop once their article counts add up to this many times the archive's size."""
 COMPLETE_SHARE = 0.005
@@ -166,7 +165,7 @@ class Speller:
         """The most common words that start with ``word``, until their articles add up to
         COMPLETE_POSTINGS times the archive (each completion's posting list is read)."""
         budget, out = COMPLETE_POSTINGS * self.articles, []
-        limit = MAX_COMPLETIONS - SHORTER_FEWER * max(0, 5 - len(word))
+        limit = MAX_COMPLETIONS
         for c in vocab.completions(word, limit + len(taken)):
             if c.term in taken:
                 continue
