@@ -141,16 +141,12 @@ class Speller:
         the word itself; else the word less a mistyped ending («пожеланияхх» → пожелан); else
         near the word less its last two or three letters (Snowball leaves «трвдным» whole)."""
         word, limit = term.word, 4 * MAX_CORRECTIONS
-
-        def kept(found: list[Candidate]) -> list[str]:
-            found.sort(key=lambda c: (c.distance, -c.docs))
-            return list(
-                dict.fromkeys(c.term for c in found if c.docs >= floor and c.term not in own)
-            )
-
         found = vocab.near(term.stems[0], distance, limit)
         if word != term.stems[0]:
             found += vocab.near(word, distance, limit)
+        # Two edits only with the start kept: a word that far off at its start is more often
+        # another word («наихорошего» is not «нехорошего») than a slip.
+        found = [c for c in found if c.distance < 2 or c.term[:2] == word[:2]]
         heads = [word[:n] for n in range(len(word) - 1, max(3, len(word) - 5), -1)]
         head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
         if head is not None:
