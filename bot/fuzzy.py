@@ -25,7 +25,7 @@ _TERM = re.compile("[a-zа-я]{2,40}")
 """What the vocabulary keeps (terms are already folded: lower case, ё → е)."""
 _LETTERS = b"abcdefghijklmnopqrstuvwxyz" + "абвгдежзийклмнопрстуфхцчшщъыьэюя".encode("cp1251")
 _CODE = bytes(_LETTERS.index(c) if c in _LETTERS else 0 for c in range(256))
-"""Each kept letter's byte → 0..57, in the same order (a sort key of 6 bits a letter)."""
+"""Each kept letter's byte → 0..57, in the same order (sort keys: two letters, then length)."""
 _KEY = 2
 """Letters at each end that pick a term's buckets."""
 MAX_CANDIDATES = 20_000
@@ -87,8 +87,8 @@ class Vocabulary:
         for i in range(n):
             a, b = off[i], off[i + 1]
             j = b - _KEY if end else a
-            keys[i] = (_CODE[blob[j]] << 12) | (_CODE[blob[j + 1]] << 6) | (b - a)
-        starts = array("I", bytes(4 << 18))
+            keys[i] = (_CODE[blob[j]] * len(_LETTERS) + _CODE[blob[j + 1]]) * 41 + (b - a)
+        starts = array("I", bytes(4 * len(_LETTERS) ** 2 * 41))
         for k in keys:
             starts[k] += 1
         total = 0

@@ -81,6 +81,7 @@ class Speller:
         if self._vocab is not None and stamp == self._loaded:
             return self._vocab
         if self._loading is None or self._loading[0] != stamp:
+            self._vocab = None  # every query waits for the new one: the old one only costs memory
             self._loading = (stamp, asyncio.ensure_future(self._load(stamp)))
         task = self._loading[1]
         try:
