@@ -139,8 +139,9 @@ class Speller:
         vocab: Vocabulary, term: Term, distance: int, floor: int, own: tuple[str, ...]
     ) -> list[str]:
         """Indexed stems the word may have been meant as, most likely first: near its stem or
-        the word itself; else the word less a mistyped ending («пожеланияхх» → пожелан); else
-        near the word less its last two or three letters (Snowball leaves «трвдным» whole)."""
+        the word itself, or (no ending Snowball knows) the word less a mistyped ending
+        («пожеланияхх» → пожелан); if none, near the word less its last two or three letters
+        (Snowball leaves «трвдным» whole)."""
         word, limit = term.word, 4 * MAX_CORRECTIONS
         found = vocab.near(term.stems[0], distance, limit)
         if word != term.stems[0]:
@@ -149,14 +150,17 @@ class Speller:
         # another word («наихорошего» is not «нехорошего») than a slip.
         found = [c for c in found if c.distance < 2 or c.term[:2] == word[:2]]
         heads = [word[:n] for n in range(len(word) - 1, max(3, len(word) - 5), -1)]
-        head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
-        if head is not None:
-            found.append(Candidate(head, 1, vocab.docs(head)))
+        if word == term.stems[0]:  # no ending Snowball knows: perhaps a mistyped one
+            head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
+            if head is not None:
+                found.append(Candidate(head, 1, vocab.docs(head)))
         if not found:
             found = [c for h in heads[1:3] if len(h) >= 4 for c in vocab.near(h, 1, limit)]
-        # Nearest, then most common, then sharing the longest start (typos rarely come first).
+        # Nearest, then most common, then sharing the longest start (typos rarely come first);
+        # only the nearest: a slip is one edit far more often than two.
+        found = [c for c in found if c.docs >= floor and c.term not in own]
         found.sort(key=lambda c: (c.distance, -c.docs, -_shared_start(word, c.term)))
-        return list(dict.fromkeys(c.term for c in found if c.docs >= floor and c.term not in own))
+        return list(dict.fromkeys(c.term for c in found if c.distance == found[0].distance))
 
     def _completions(self, vocab: Vocabulary, word: str, taken: set[str]) -> tuple[str, ...]:
         """The most common words that start with ``word``, until their articles add up to
