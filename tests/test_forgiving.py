@@ -179,3 +179,15 @@ def test_builtin_list_has_the_issue_examples() -> None:
     syn = Synonyms(builtin())
     assert "белорусс" in syn.of("белар") and "кыргызстан" in syn.of("киргиз")
     assert "рф" in syn.of("росс")
+
+
+def test_bad_synonyms_file_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    from tests.test_cli import TOKEN, run_bot
+
+    bad = tmp_path / "synonyms.txt"
+    bad.write_text("кварцит, гранит\n\nодно слово\n", encoding="utf-8")
+    result = run_bot("ingest", env={"SYNONYMS_FILE": str(bad), "BOT_TOKEN": TOKEN}, cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: SYNONYMS_FILE {bad} line 3: ")
+    assert TOKEN not in result.stderr + result.stdout
