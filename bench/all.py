@@ -113,6 +113,44 @@ def rows_of(summary: dict[str, Any]) -> list[Row]:
     return _search_rows(summary)
 
 
+def _forgiving_rows(s: dict[str, Any]) -> list[Row]:
+    """Issue 12's figures: forgiving search against the engine with forgiveness off."""
+    rows: list[Row] = []
+    f = s.get("forgiving")
+    if isinstance(f, dict) and isinstance(f.get("engine"), dict):
+        engine, before = f["engine"], f.get("before_issue_12", {})
+        figures = (
+            ("one-typo single words: nothing found", "nothing_found_typo_word", "", 0.03),
+            ("one typo in 2–3 words: recall@5", "one_typo", "recall@5", 0.98),
+            ("last word cut to half: recall@5", "last_word_cut", "recall@5", 0.97),
+        )
+        for figure, key, sub, target in figures:
+            value = engine.get(key, {}).get(sub) if sub else engine.get(key)
+            floor = before.get(key, {}).get(sub) if sub else before.get(key)
+            if not isinstance(value, int | float):
+                continue
+            good = value >= target if sub else value <= target
+            rows.append({
+                "figure": f"search, {figure}", "value": value, "floor": floor,
+                "floor_name": "engine before issue 12",
+                "target": f"{'≥' if sub else '≤'} {target}", "pass": good,
+            })  # fmt: skip
+    for label, sub_s in sorted((k, v) for k, v in s.items() if isinstance(v, dict)):
+        classes = sub_s.get("p95_by_class_ms")
+        if "p95_ms" not in sub_s or not isinstance(classes, dict) or "50" not in label:
+            continue
+        old = sub_s.get("before_issue_12", {}).get("p95_by_class_ms", {})
+        for c in ("clean", "typo", "prefix"):
+            if c in classes:
+                rows.append({
+                    "figure": f"search latency, {label}, {c} queries",
+                    "value": f"p95 {classes[c]} ms", "floor": f"{old.get(c)} ms",
+                    "floor_name": "before issue 12", "target": "p95 ≤ 10 ms",
+                    "pass": classes[c] <= 10,
+                })  # fmt: skip
+    return rows
+
+
 def _search_rows(s: dict[str, Any]) -> list[Row]:
     """Rows for bench/search_quality.py and bench/search_speed.py (the search engineer's)."""
     name, rows = s.get("bench", "?"), []
@@ -140,6 +178,7 @@ def _search_rows(s: dict[str, Any]) -> list[Row]:
                 "target": "p95 ≤ 10 ms" if at_50k else "",
                 "pass": (sub["p95_ms"] <= 10) if at_50k else None,
             })  # fmt: skip
+    rows += _forgiving_rows(s)
     if not rows:  # unknown shape: show the scalars rather than nothing
         scalars = {k: v for k, v in s.items() if isinstance(v, int | float | str) and k != "bench"}
         rows.append({"figure": name, "value": json.dumps(scalars, ensure_ascii=False)[:300],

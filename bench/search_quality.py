@@ -7,6 +7,12 @@ title put into a different grammatical case with pymorphy3 (bench-only dependenc
 its own article: recall@1, recall@5 and MRR@10 are reported for SearchService and, in the same
 run, for a plain FTS5 ``unicode61`` index of the same texts queried with the same words.
 
+Forgiving search (issue 12) is measured on the same queries spoilt as readers spoil them
+(bench/typos.py): one typo in one word of 6+ letters (recall@5), the last word cut to half its
+length (recall@5), and single words of 6+ letters with one typo ("nothing found" share). Each
+set runs through the engine as it is and, in the same run, with forgiveness off
+(``SearchService(forgiving=False)``: the engine before issue 12).
+
     .venv/bin/python bench/search_quality.py              # 1,000 queries, JSON summary last
     .venv/bin/python bench/search_quality.py --tune       # also try a grid of bm25 weights
     .venv/bin/python bench/search_quality.py --misses 20  # print queries that missed the top 5
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import common
+import typos
 
 from bot.services.search import WEIGHTS, SearchService
 
@@ -116,6 +123,108 @@ async def engine_ranks(
     return ranks
 
 
+async def nothing_found(service: SearchService, words: list[str]) -> float:
+    """Share of single-word queries that find nothing at all."""
+    empty = 0
+    for word in words:
+        page = await service.search(word, page=1, per_page=5)
+        empty += page is None or page.total == 0
+    return round(empty / (len(words) or 1), 4)
+
+
+Spoilt = list[tuple[int, tuple[int, str, str]]]
+"""(index of the clean query it was made from, (target, title, spoilt query))."""
+
+
+def spoilt_sets(
+    queries: list[tuple[int, str, str]], rng: random.Random
+) -> tuple[Spoilt, Spoilt, list[str], list[str]]:
+    """The known-item queries with one typo, with the last word cut; single words of 6+
+    letters from them as typed and with one typo (same words, same order)."""
+    typo_q = [
+        (i, (t, ti, q2)) for i, (t, ti, q) in enumerate(queries) if (q2 := typos.with_typo(q, rng))
+    ]
+    cut_q = [(i, (t, ti, q2)) for i, (t, ti, q) in enumerate(queries) if (q2 := typos.cut_last(q))]
+    clean_words, typo_words = [], []
+    for _t, _title, q in queries:
+        long = [w for w in q.split() if len(w) >= typos.MIN_TYPO_WORD]
+        if long:
+            word = rng.choice(long)
+            bad = typos.typo(word, rng)
+            if bad:
+                clean_words.append(word)
+                typo_words.append(bad)
+    return typo_q, cut_q, clean_words, typo_words
+
+
+def found_clean(spoilt: Spoilt, ranks: list[int | None], clean: list[int | None]) -> float:
+    """recall@5 of the spoilt queries whose clean query finds its article in the top 5 (what
+    forgiveness can be asked to keep)."""
+    kept = [
+        r
+        for (i, _), r in zip(spoilt, ranks, strict=True)
+        if clean[i] is not None and clean[i] <= 5
+    ]
+    return round(sum(r is not None and r <= 5 for r in kept) / (len(kept) or 1), 4)
+
+
+async def forgiving_report(
+    conn: Any, queries: list[tuple[int, str, str]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Typo, cut-word and single-word sets through the engine and, in the same run, the engine
+    with forgiveness off."""
+    rng = random.Random(args.seed + 12)
+    typo_q, cut_q, clean_words, typo_words = spoilt_sets(queries, rng)
+    engines = (
+        ("engine", SearchService(conn, weights=args.weights)),
+        ("before_issue_12", SearchService(conn, weights=args.weights, forgiving=False)),
+    )
+    out: dict[str, Any] = {
+        "typo_queries": len(typo_q),
+        "cut_queries": len(cut_q),
+        "typo_words": len(typo_words),
+    }
+    print(
+        f"  one typo: {len(typo_q)} queries; last word cut: {len(cut_q)}; words {len(typo_words)}"
+    )
+    for name, service in engines:
+        clean = await engine_ranks(service, queries)
+        typo_ranks = await engine_ranks(service, [q for _, q in typo_q])
+        cut_ranks = await engine_ranks(service, [q for _, q in cut_q])
+        out[name] = {
+            "clean": score(clean),
+            "one_typo": score(typo_ranks),
+            "one_typo_recall@5_where_clean_found": found_clean(typo_q, typo_ranks, clean),
+            "last_word_cut": score(cut_ranks),
+            "last_word_cut_recall@5_where_clean_found": found_clean(cut_q, cut_ranks, clean),
+            "nothing_found_typo_word": await nothing_found(service, typo_words),
+            "nothing_found_clean_word": await nothing_found(service, clean_words),
+        }
+        r = out[name]
+        print(
+            f"  {name:16} clean r@5 {r['clean']['recall@5']:.3f} MRR {r['clean']['mrr']:.3f} · "
+            f"one typo r@5 {r['one_typo']['recall@5']:.3f} "
+            f"({r['one_typo_recall@5_where_clean_found']:.3f} where clean found) · cut r@5 "
+            f"{r['last_word_cut']['recall@5']:.3f} "
+            f"({r['last_word_cut_recall@5_where_clean_found']:.3f}) · nothing found: typo word "
+            f"{r['nothing_found_typo_word']:.3f}, clean word {r['nothing_found_clean_word']:.3f}"
+        )
+        if name == "engine" and args.misses:
+            for label, qs, ranks in (("typo", typo_q, typo_ranks), ("cut", cut_q, cut_ranks)):
+                missed = [
+                    (q, r)
+                    for (i, q), r in zip(qs, ranks, strict=True)
+                    if (r is None or r > 5) and clean[i] is not None and clean[i] <= 5
+                ]
+                for (target, title, query), r in missed[: args.misses]:
+                    print(f"  {label} miss (rank {r}): {query!r} → #{target} {title}")
+            for word in typo_words:
+                page = await service.search(word, per_page=1)
+                if page is None or page.total == 0:
+                    print(f"  nothing found: {word!r}")
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     import pymorphy3
 
@@ -179,6 +288,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         misses = [(q, r) for q, r in zip(queries, ours, strict=True) if r is None or r > 5]
         for (target, title, query), r in misses[: args.misses]:
             print(f"  miss (rank {r}): {query!r} → #{target} {title}")
+        summary["forgiving"] = await forgiving_report(conn, queries, args)
         if args.tune:
             summary["tune"] = await tune(conn, queries)
         summary["seconds"] = round(time.perf_counter() - started, 1)

@@ -4,8 +4,12 @@ The corpus (≈9.7k articles) is written as seed files and ingested with the pro
 the 50k database repeats its articles with distinct ids, sources, titles and dates, inserted
 straight through the store's upsert (bot.store.articles.save_article, which indexes them the
 same way ingest does). A fixed-seed mix of reader queries is timed on each: title words (one,
-two, three), frequent topics, phrases, prefixes, exclusions, junk, and some second pages.
-Target: p95 ≤ 10 ms at 50k.
+two, three), frequent topics, phrases, prefixes, exclusions, junk, and some second pages; and
+the mistakes readers make (bench/typos.py): a word with one typo alone or among others, the
+last word cut to half. Each mix runs through the engine and, in the same run, through the
+engine with forgiveness off (before issue 12). Target: p95 ≤ 10 ms at 50k for the clean, typo
+and prefix (cut) classes alike. The vocabulary's memory (RSS growth when it loads, and the
+bytes its arrays hold) is reported too.
 
     .venv/bin/python bench/search_speed.py            # builds both databases, then times them
     .venv/bin/python bench/search_speed.py --reuse    # reuse the databases of the last run
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import common
+import typos
 
 from bot.models import ParsedArticle
 from bot.services.search import SearchService
@@ -106,6 +111,9 @@ def query_mix(titles: list[str], n: int, seed: int) -> list[tuple[str, str, int]
         ("exclusion", 7),
         ("junk", 3),
         ("no hit", 5),
+        ("typo word", 8),
+        ("typo words", 8),
+        ("cut last word", 10),
     ]
     out = []
     for _ in range(n):
@@ -126,6 +134,14 @@ def query_mix(titles: list[str], n: int, seed: int) -> list[tuple[str, str, int]
             q = f"{rng.choice(TOPICS)} -{rng.choice(words)}"
         elif kind == "junk":
             q = rng.choice(JUNK)
+        elif kind == "typo word":
+            q = typos.typo(max(words, key=len), rng) or max(words, key=len)
+        elif kind == "typo words":
+            q = " ".join(rng.sample(words, 3))
+            q = typos.with_typo(q, rng) or q
+        elif kind == "cut last word":
+            q = " ".join(rng.sample(words, rng.choice((2, 3))))
+            q = typos.cut_last(q) or q
         else:
             q = "".join(rng.choice("бвгджзклмнпрстфхцчшщ") for _ in range(9))
         out.append((kind, q, 1 if rng.random() < 0.85 else rng.choice((2, 3))))
@@ -139,22 +155,14 @@ def warm_file_cache(path: Path) -> None:
             pass
 
 
-async def one_round(conn: Any, mix: list[tuple[str, str, int]]) -> dict[str, Any]:
-    """Latency of a fresh SearchService over the mix (after 100 warm-up queries).
+CLASSES = {"typo word": "typo", "typo words": "typo", "cut last word": "prefix"}
+"""Kinds of query by the class the issue-12 target names (every other kind is "clean")."""
 
-    The result cache is off: this measures the ranking work every new query pays.
-    """
-    service = SearchService(conn, result_cache=0)
-    for _, q, page in mix[:100]:
-        await service.search(q, page=page)
-    times: list[float] = []
-    by_kind: dict[str, list[float]] = defaultdict(list)
-    for kind, q, page in mix:
-        started = time.perf_counter()
-        await service.search(q, page=page)
-        ms = (time.perf_counter() - started) * 1000
-        times.append(ms)
-        by_kind[kind].append(ms)
+
+def _stats(times: list[float], by_kind: dict[str, list[float]]) -> dict[str, Any]:
+    by_class: dict[str, list[float]] = defaultdict(list)
+    for kind, values in by_kind.items():
+        by_class[CLASSES.get(kind, "clean")] += values
     return {
         "queries": len(times),
         "p50_ms": round(common.percentile(times, 50), 2),
@@ -162,20 +170,70 @@ async def one_round(conn: Any, mix: list[tuple[str, str, int]]) -> dict[str, Any
         "p99_ms": round(common.percentile(times, 99), 2),
         "max_ms": round(max(times), 2),
         "p95_by_kind_ms": {k: round(common.percentile(v, 95), 2) for k, v in by_kind.items()},
+        "p95_by_class_ms": {c: round(common.percentile(v, 95), 2) for c, v in by_class.items()},
     }
+
+
+async def one_round(conn: Any, mix: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+    """Latency of a fresh engine and of a fresh engine with forgiveness off (before issue 12)
+    over the mix, after 100 warm-up queries each. Each query runs through both, one right
+    after the other (in turns), so a neighbour's burst on a shared machine hits both alike.
+
+    The result cache is off: this measures the ranking work every new query pays.
+    """
+    services = [SearchService(conn, result_cache=0, forgiving=f) for f in (True, False)]
+    for service in services:
+        for _, q, page in mix[:100]:
+            await service.search(q, page=page)
+    times: list[list[float]] = [[], []]
+    by_kind: list[dict[str, list[float]]] = [defaultdict(list), defaultdict(list)]
+    for n, (kind, q, page) in enumerate(mix):
+        for i in (0, 1) if n % 2 else (1, 0):
+            started = time.perf_counter()
+            await services[i].search(q, page=page)
+            ms = (time.perf_counter() - started) * 1000
+            times[i].append(ms)
+            by_kind[i][kind].append(ms)
+    return [_stats(times[i], by_kind[i]) for i in (0, 1)]
 
 
 async def measure(
     conn: Any, path: Path, mix: list[tuple[str, str, int]], rounds: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The median (by p95) of several rounds over the mix, on a warm OS file cache: one round
-    on a shared machine can be thrown by a neighbour's burst."""
+    on a shared machine can be thrown by a neighbour's burst. (engine, before issue 12)"""
     warm_file_cache(path)
-    results = sorted(
-        [await one_round(conn, mix) for _ in range(rounds)], key=lambda r: r["p95_ms"]
-    )
-    median = results[len(results) // 2]
-    return {**median, "rounds": rounds, "p95_ms_rounds": [r["p95_ms"] for r in results]}
+    runs = [await one_round(conn, mix) for _ in range(rounds)]
+    out = []
+    for i in (0, 1):
+        results = sorted((r[i] for r in runs), key=lambda r: r["p95_ms"])
+        median = results[len(results) // 2]
+        out.append({**median, "rounds": rounds, "p95_ms_rounds": [r["p95_ms"] for r in results]})
+    return out[0], out[1]
+
+
+def rss_kib() -> int:
+    """This process's resident set size now (Linux /proc), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def vocabulary_memory(conn: Any) -> dict[str, Any]:
+    """What loading the vocabulary costs: RSS growth (first load in this process) and bytes."""
+    import gc
+
+    gc.collect()
+    before = rss_kib()
+    vocab = await SearchService(conn).speller.vocabulary()
+    gc.collect()
+    grown = rss_kib() - before
+    return {
+        "terms": len(vocab) if vocab else 0,
+        "bytes": vocab.nbytes() if vocab else 0,
+        "rss_growth_kib": grown,
+    }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -188,15 +246,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             results = {}
             dbs = (("corpus", corpus, corpus_path), (f"{args.articles // 1000}k", big, big_path))
+            memory = await vocabulary_memory(big)
+            print(f"vocabulary at 50k: {memory}")
             for name, conn, path in dbs:
                 count = await store.count_visible(conn)
-                results[name] = {"articles": count, **await measure(conn, path, mix, args.rounds)}
-                r = results[name]
-                print(
-                    f"{name:>7} ({count} articles): p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
-                    f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms over {r['queries']} queries"
-                )
-                print(f"         p95 by kind: {r['p95_by_kind_ms']}")
+                engine, before = await measure(conn, path, mix, args.rounds)
+                results[name] = {"articles": count, **engine, "before_issue_12": before}
+                for label, r in (("engine", results[name]), ("before issue 12", before)):
+                    print(
+                        f"{name:>7} ({count} articles) {label}: p50 {r['p50_ms']} ms, "
+                        f"p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms "
+                        f"over {r['queries']} queries"
+                    )
+                    print(f"         p95 by class: {r['p95_by_class_ms']}")
+                    print(f"         p95 by kind: {r['p95_by_kind_ms']}")
+            results["vocabulary_50k"] = memory
         finally:
             await big.close()
     finally:

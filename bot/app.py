@@ -23,7 +23,7 @@ from bot.services.ingest import Ingestor
 from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing
-from bot.services.search import SearchService
+from bot.services.search import SearchService, synonyms_for
 from bot.services.subscriptions import SubscriptionService
 from bot.services.ticks import Scheduler
 from bot.services.watch import Watcher
@@ -87,7 +87,9 @@ async def build_core(settings: Settings, observer: Observer = NO_OBSERVER) -> Co
         ingestor=Ingestor(
             conn, settings.seeds_dir, settings.source_tz, settle_seconds=settings.settle_seconds
         ),
-        search=SearchService(conn, observer=observer),
+        search=SearchService(
+            conn, observer=observer, synonyms=synonyms_for(settings.synonyms_file)
+        ),
         observer=observer,
     )
 

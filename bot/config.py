@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from bot import synonyms
 from bot.models import Target
 from bot.quiet import QUIET_MODES, QuietHours, QuietMode, parse_quiet_hours
 from bot.targets import TargetsError, default_targets, load_targets
@@ -85,6 +86,8 @@ class Settings:
     feed_interval: float = 300.0
     utm_params: tuple[tuple[str, str], ...] = ()
     withdrawn_posts: WithdrawnPosts = "notice"
+    synonyms_file: Path | None = None
+    """SYNONYMS_FILE: a deployment's extra equivalent names (read and checked at start)."""
 
     @property
     def has_token(self) -> bool:
@@ -121,6 +124,7 @@ class Settings:
             feed_interval=_number(env, "FEED_INTERVAL", 300.0, minimum=1.0),
             utm_params=_utm_params(_get(env, "UTM_PARAMS")),
             withdrawn_posts=_withdrawn_posts(_get(env, "WITHDRAWN_POSTS", "notice")),
+            synonyms_file=_synonyms_file(_get(env, "SYNONYMS_FILE")),
             **_webhook(env),
         )
 
@@ -329,6 +333,18 @@ def _withdrawn_posts(value: str) -> WithdrawnPosts:
         if value.lower() == mode:
             return mode
     raise ConfigError(f"WITHDRAWN_POSTS must be one of keep, notice, delete, got {value!r}")
+
+
+def _synonyms_file(value: str) -> Path | None:
+    """The file's path once it reads and parses (a bad line stops the start, named)."""
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        synonyms.read(path)
+    except synonyms.SynonymsError as exc:
+        raise ConfigError(f"SYNONYMS_FILE {exc}") from None
+    return path
 
 
 def configure_logging(level: str) -> None:

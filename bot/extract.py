@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
+    from trafilatura.settings import Document
 
 MIN_PAGE_TEXT = 200
 """Characters of text below which a page is not worth more than the feed's own teaser."""
@@ -98,11 +99,13 @@ def extract_page(
         )
     if not paragraphs:
         return None
-    if isinstance(doc, Document) and doc.image:
-        image = urljoin(url, doc.image)
+    # trafilatura drops its metadata with a body it discards (table layouts): ask for it alone
+    meta = doc if isinstance(doc, Document) else _metadata(tree, url)
+    if meta.image:
+        image = urljoin(url, meta.image)
     return ExtractedPage(
         title=title,
-        published_at=_date(doc.date if isinstance(doc, Document) else None, tz),
+        published_at=_date(meta.date, tz),
         image_url=image,
         credit=credit,
         lead=paragraphs[0],
@@ -148,6 +151,13 @@ def _load(html: bytes, charset: str | None) -> HtmlElement | None:
             data = html
     tree = load_html(data)
     return tree if tree is not None and len(tree) else None
+
+
+def _metadata(tree: HtmlElement, url: str) -> Document:
+    """The page's metadata (og:image, published time) without its body."""
+    from trafilatura.metadata import extract_metadata
+
+    return extract_metadata(tree, default_url=url, date_config=DATE_PARAMS)
 
 
 def _readability(tree: HtmlElement, title: str) -> tuple[str, list[str]]:

@@ -106,6 +106,11 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    searched: str | None = None
+    """The query as searched, when the best results come only from corrected or completed
+    words (search pages only)."""
+    as_typed: str | None = None
+    """With ``searched``: the query that searches the words exactly as typed."""
 
     @property
     def pages(self) -> int:

@@ -91,6 +91,7 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _CRUMB_SEP = re.compile(r"\s*(?:/|›|»|>|→|\|)\s*")
+_CRUMB_CHARS = "/›»>→|"
 _CRUMB_HOME = re.compile(r"^главная\s*(?:/|›|»|>|→|\|)")
 _TERMINAL = tuple(".!?…:;")
 _SOURCE_URL = re.compile(r"^(?:url|источник)\s*:\s*(?P<url>https?://[^\s<>\"]+)$", re.IGNORECASE)
@@ -257,8 +258,19 @@ def _key(text: str) -> str:
 
 
 def _echoes(line: str, title_key: str) -> bool:
-    """True for a repeat of the title: image alt text or a breadcrumb ending in the title."""
-    return _key(_CRUMB_SEP.split(line)[-1]) == title_key or _key(line) == title_key
+    """True for a repeat of the title: image alt text or a breadcrumb ending in the title.
+
+    The title itself may hold a separator character (the closing quote of «Щит» is also a
+    breadcrumb arrow), so the line is matched by its end, not only split at separators.
+    """
+    key = _key(line)
+    if key == title_key:
+        return True
+    if title_key and key.endswith(title_key):
+        head = key[: -len(title_key)].rstrip()
+        if head and head[-1] in _CRUMB_CHARS:
+            return True
+    return _key(_CRUMB_SEP.split(line)[-1]) == title_key
 
 
 def _is_end(folded: str) -> bool:

@@ -61,6 +61,8 @@ def render(page: Page[SearchHit] | None, query: str, settings: Settings, tty: bo
     if page is None:
         return NOTHING
     head = f"{page.total} results for «{query}» (page {page.page} of {page.pages})"
+    if page.searched:
+        head += f"\nshowing results for «{page.searched}»; as typed: {page.as_typed}"
     lines = [head]
     start, end = (_BOLD, _RESET) if tty else ("*", "*")
     for hit in page.items:

@@ -45,6 +45,14 @@ class ListenError(Exception):
     """HTTP_LISTEN cannot be bound (in use, not an address of this host)."""
 
 
+def listen_reason(exc: OSError) -> str:
+    """Why a bind failed, in words: asyncio rewords bind errors (so the errno's own text), but
+    getaddrinfo's errors have negative codes os.strerror does not know ("Unknown error -2")."""
+    if exc.errno and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc)
+
+
 async def serve(app: web.Application, listen: tuple[str, int]) -> web.AppRunner:
     """Run ``app`` on host:port (its startup hooks run first); ListenError if it cannot bind."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
@@ -54,7 +62,8 @@ async def serve(app: web.Application, listen: tuple[str, int]) -> web.AppRunner:
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        why = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise ListenError(f"cannot listen on HTTP_LISTEN {host}:{port}: {why}") from None
+        raise ListenError(
+            f"cannot listen on HTTP_LISTEN {host}:{port}: {listen_reason(exc)}"
+        ) from None
     log.info("HTTP server on %s:%d (/healthz, /readyz, /metrics)", host, port)
     return runner

@@ -84,6 +84,21 @@ def test_table_layout_falls_back_to_readability() -> None:
     assert len(r.body) == 3
 
 
+def test_table_layout_keeps_the_og_image_and_the_page_date() -> None:
+    """trafilatura gives up on the body of an old table layout; the page's metadata is still
+    the page's: og:image and article:published_time must not be lost with it."""
+    meta = (
+        b'<meta property="og:image" content="/i/ambulatoria.jpg">\n'
+        b'<meta property="article:published_time" content="2025-05-20T09:30:00+03:00">\n</head>'
+    )
+    data = (FIXTURES / "table_layout.html").read_bytes().replace(b"</head>", meta, 1)
+    r = extract_page(data, url=BASE + "/news/x", tz=MSK)
+    assert r is not None
+    assert r.lead.startswith("В селе Лесном после двух лет строительства")
+    assert r.image_url == f"{BASE}/i/ambulatoria.jpg"
+    assert r.published_at == datetime(2025, 5, 20, 9, 30, tzinfo=MSK)
+
+
 def test_paywall_page_has_too_little_text() -> None:
     assert page("paywall_teaser.html").text_length < 200
 

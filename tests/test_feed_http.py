@@ -9,6 +9,7 @@ import pytest
 
 from bot.sources.http import USER_AGENT, FetchError, HttpClient, HttpLimits, retry_after_seconds
 from tests.feed_site import FeedSite
+from tests.helpers import free_port
 
 FAST = HttpLimits(total_timeout=0.5, connect_timeout=0.5, backoff_base=0.01, attempts=3)
 
@@ -178,3 +179,15 @@ async def test_unreachable_host_is_a_transient_error(client: HttpClient) -> None
     with pytest.raises(FetchError, match="network error") as info:
         await client.get("http://127.0.0.1:9/feed")  # discard port: nothing listens
     assert info.value.transient
+
+
+async def test_a_network_error_reads_as_one_plain_sentence(client: HttpClient) -> None:
+    """What /stats shows an admin: the error's kind and text, not the repr of aiohttp's
+    connection key (proxy=None, ssl=True, …)."""
+    url = f"http://127.0.0.1:{free_port()}/feed.xml"  # nothing listens there
+    with pytest.raises(FetchError) as info:
+        await client.get(url)
+    assert info.value.transient
+    reason = str(info.value)
+    assert "network error: ClientConnectorError: Cannot connect to host 127.0.0.1:" in reason
+    assert "ConnectionKey" not in reason and "proxy" not in reason

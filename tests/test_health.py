@@ -3,6 +3,9 @@ webhook settings as parsed from the environment."""
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from pathlib import Path
 
 import aiosqlite
@@ -16,6 +19,7 @@ from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.store import outbox, subscribers
 from bot.store.db import open_db, write_lock
+from bot.web import listen_reason
 from tests.helpers import publishing_service, seed_article
 
 
@@ -116,3 +120,11 @@ def test_every_allowed_secret_is_accepted(secret: str) -> None:
         {"WEBHOOK_URL": "https://x.org/h", "WEBHOOK_SECRET": secret}, dotenv=False
     )
     assert s.webhook_secret.reveal() == secret
+
+
+def test_a_listen_error_names_the_reason_for_a_name_that_does_not_resolve() -> None:
+    """getaddrinfo's errors have negative errno values: os.strerror(-2) is "Unknown error -2"."""
+    unresolved = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert listen_reason(unresolved) == "Name or service not known"
+    busy = OSError(errno.EADDRINUSE, "error while attempting to bind on address: address in use")
+    assert listen_reason(busy) == os.strerror(errno.EADDRINUSE)

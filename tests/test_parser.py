@@ -239,6 +239,17 @@ def test_title_starting_with_breadcrumb_slash() -> None:
     assert article == EXPECTED
 
 
+@pytest.mark.parametrize(
+    "title",
+    ["Учения «Щит» начались", "Минск › Москва: «Запад-2025» в цифрах", "Цена > 100 рублей"],
+)
+def test_breadcrumb_of_a_title_holding_separator_characters(title: str) -> None:
+    text = TEXT.replace(TITLE, title)
+    article = run(text)
+    assert article.title == title
+    assert article.lead == LEAD and article.body == BODY
+
+
 # --- dates ---------------------------------------------------------------------------------------
 
 GENITIVE = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"

@@ -119,9 +119,9 @@ def test_a_custom_template_gets_every_field_escaped() -> None:
     out = renderer.render(article, MSK, "newsbot")
     assert out.startswith(
         "<b>Sample &lt;title&gt; &amp; \"double\" 'single' quotes</b> [#42]\n"
-        "<i>Author &lt;photo&gt; &amp; agency</i>\n"
+        "<i>Author &lt;photo&gt; &amp; \"agency\" 'x'</i>\n"
     )
-    assert "1. First paragraph: 1 &lt; 2 &amp; 3 &gt; 2.\n2. Second paragraph" in out
+    assert "1. First &lt;paragraph&gt;: 1 &lt; 2 &amp; \"3\" &gt; '2'.\n2. Second paragraph" in out
     assert '<a href="https://t.me/newsbot?start=a_42">в боте</a>' in out
     assert '<a href="https://example.org/news/1">источник</a>' in out
     assert out.endswith("MARKER 21.05.2025 10:37 2025")
@@ -167,6 +167,12 @@ def test_markup_in_article_text_cannot_reach_telegram_as_markup() -> None:
         ("{{ '' }}", "empty message"),
         ("{{ title }}" + "x" * 5000, "more than the 4096"),
         ('<a href="{{ title }}">x</a>', "attribute"),
+        # every text field of the sample holds both quotes, so none passes inside an attribute
+        ('<a href="{{ lead }}">x</a>', "attribute"),
+        ('<a href="{{ credit }}">x</a>', "attribute"),
+        ('<a href="{{ meta }}">x</a>', "attribute"),
+        ("<a href='{{ lead }}'>x</a>", "attribute"),
+        ('<a href="{{ body[0] }}">x</a>', "attribute"),
     ],
 )
 def test_bad_templates_are_refused_with_the_problem(source: str, problem: str) -> None:

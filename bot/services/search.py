@@ -19,11 +19,14 @@ for a button's callback_data: an evicted one makes that pager button say it has 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar, cast
 
 import aiosqlite
@@ -31,9 +34,11 @@ import aiosqlite
 from bot.models import Article, ArticleSummary, Page, SearchHit
 from bot.observe import NO_OBSERVER, Observer
 from bot.query import Query, Tier, parse
+from bot.services.spelling import Speller
 from bot.snippets import snippet
 from bot.store import articles, fts
 from bot.store.db import content_generation, data_version
+from bot.synonyms import Synonyms, load
 from bot.text import irregular
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,8 @@ VARIANT_SHARE = 0.02
 """… or, whatever the stem, in at most this share of all articles (keeps «посол» off «после»)."""
 DF_TTL = 3600.0
 """Seconds the document frequencies used to pick variants are cached."""
+COMPLETED_CAP_DIVISOR = 4
+"""… and only a quarter of that when the last word is completed (bm25 costs more per row)."""
 RERANK_MAX = 100
 """Title matches of a tier are re-ranked by query.title_key when there are at most this many."""
 MAX_PER_PAGE = 50
@@ -60,10 +67,29 @@ SQLite costs a trip to aiosqlite's thread (~0.13 ms of CPU), too much to pay on 
 MAX_ID = 2**63 - 1
 
 
-def title_score(key: tuple[int, bool, float]) -> float:
+@functools.cache
+def builtin_synonyms() -> Synonyms:
+    """The project's own list of equivalent names (bot/data/synonyms.txt), read once."""
+    return load()
+
+
+def synonyms_for(extra: Path | None) -> Synonyms:
+    """The project's names plus a deployment's SYNONYMS_FILE (checked by Settings at start)."""
+    return builtin_synonyms() if extra is None else load(extra)
+
+
+def title_score(key: tuple[int, bool, float, int]) -> float:
     """A score for a title match from its query.title_key: terms found, typed order, coverage."""
-    found, unordered, coverage = key
+    found, unordered, coverage, _whole = key
     return 10.0 * -found + (0.0 if unordered else 5.0) + 10.0 * -coverage
+
+
+def _title_order(q: Query, group: list[fts.Titled]) -> list[tuple[int, float]]:
+    """A small group of title matches, closest title first, then newest, with scores."""
+    if len(group) == 1:
+        return [(group[0].id, title_score(q.title_key(group[0].title)))]
+    keyed = sorted((q.title_key(g.title), -g.published_at, -g.id, g.id) for g in group)
+    return [(k[3], title_score(k[0])) for k in keyed]
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
@@ -86,9 +112,15 @@ class SearchService:
         external_check: float = EXTERNAL_CHECK,
         clock: Callable[[], float] = time.monotonic,
         observer: Observer = NO_OBSERVER,
+        synonyms: Synonyms | None = None,
+        forgiving: bool = True,
     ) -> None:
         self.conn = conn
         self.observer = observer
+        self.synonyms = builtin_synonyms() if synonyms is None else synonyms
+        self.forgiving = forgiving
+        """Correct, complete, add synonyms (off: the engine before issue 12, for benches)."""
+        self.speller = Speller(conn, self._stamp)
         self.weights = weights
         self.rank_cap = rank_cap
         self._df: dict[str, int] = {}
@@ -101,11 +133,46 @@ class SearchService:
         self._version = 0
         self._version_at = -math.inf
 
-    async def _prepare(self, query: object) -> Query | None:
-        """Parse reader text and keep only the stem variants that belong to the same word."""
+    async def _prepare(self, query: object, *, forgiving: bool = False) -> Query | None:
+        """Parse reader text and keep only the stem variants that belong to the same word;
+        ``forgiving`` (reader searches, never alerts) adds synonyms, corrections, completions."""
         parsed = parse(query)
-        if parsed is None or not parsed.variants():
-            return parsed
+        if parsed is None:
+            return None
+        forgiving = forgiving and self.forgiving
+        if parsed.variants():
+            parsed = await self._keep_variants(parsed, forgiving)
+        if forgiving:
+            parsed = await self.speller.forgive(self._with_synonyms(parsed))
+        return parsed
+
+    def _with_synonyms(self, q: Query) -> Query:
+        """Each word also matches the other names of its group (ranked as typed)."""
+        for i, term in enumerate(q.include):
+            if term.word and (others := self.synonyms.of(term.stems[0])):
+                alts = tuple(dict.fromkeys((*term.alts, *others)))
+                q = q.replace(i, replace(term, alts=alts))
+        return q
+
+    async def _keep_variants(self, parsed: Query, forgiving: bool) -> Query:
+        """Drop stem variants the index lacks or that belong to a far more common word."""
+        vocab = await self.speller.vocabulary() if forgiving else None
+        if vocab is not None:  # in memory already, and as of the last change
+            df, n = vocab.docs, self.speller.articles
+        else:
+            df, n = await self._doc_freqs(parsed), self._df_n
+        keep = set()
+        for term in parsed.include:
+            if term.prefix:  # a prefix's shorter stem: keep it if the index has it
+                keep.update(a for a in term.alts if df(a) > 0)
+            elif term.alts:
+                own_df, same = df(term.stems[0]), irregular(term.stems[0])
+                limit = max(VARIANT_RATIO * own_df, VARIANT_SHARE * n)
+                keep.update(a for a in term.alts if df(a) > 0 and (a in same or df(a) <= limit))
+        return parsed.keep_variants(frozenset(keep))
+
+    async def _doc_freqs(self, parsed: Query) -> Callable[[str], int]:
+        """Article counts of the query's stems and variants, from a cache kept DF_TTL seconds."""
         now = self._clock()
         if now - self._df_at > DF_TTL or len(self._df) > 100_000:
             self._df.clear()
@@ -116,17 +183,7 @@ class SearchService:
         if missing:
             found = await fts.doc_freqs(self.conn, missing)
             self._df.update({s: found.get(s, 0) for s in missing})
-        keep = set()
-        for term in parsed.include:
-            if term.prefix:  # a prefix's shorter stem: keep it if the index has it
-                keep.update(a for a in term.alts if self._df[a] > 0)
-            elif term.alts:
-                own_df, same = self._df[term.stems[0]], irregular(term.stems[0])
-                limit = max(VARIANT_RATIO * own_df, VARIANT_SHARE * self._df_n)
-                keep.update(
-                    a for a in term.alts if self._df[a] > 0 and (a in same or self._df[a] <= limit)
-                )
-        return parsed.keep_variants(frozenset(keep))
+        return self._df.__getitem__
 
     async def _stamp(self) -> tuple[int, int]:
         """Equal stamps mean no article changed: this connection's own article writes count at
@@ -196,7 +253,7 @@ class SearchService:
         self, query: str, page: int, per_page: int
     ) -> Page[SearchHit] | None:
         try:
-            parsed = await self._prepare(query)
+            parsed = await self._prepare(query, forgiving=True)
             if parsed is None:
                 return None
             return await self._search(parsed, page, per_page)
@@ -206,25 +263,47 @@ class SearchService:
 
     async def _search(self, q: Query, page: int, per_page: int) -> Page[SearchHit]:
         tiers = q.tiers()
+        last = len(tiers) - 1
+        # Counting a tier stops past its rows this page could reach and that bm25 ranks:
+        # beyond that its size changes nothing (a forgiving search's tiers can be large).
+        reach = max(self.rank_cap, max(1, int(page)) * max(1, min(MAX_PER_PAGE, int(per_page))))
+        paired = {i for i, t in enumerate(tiers) if t.paired} | {
+            i - 1 for i, t in enumerate(tiers) if t.paired
+        }
+
+        async def count(i: int) -> int:
+            exact = i == last or i in paired or not self.forgiving
+            return await fts.count(self.conn, tiers[i].upto, None if exact else reach + 1)
+
         # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
         # a middle one only when the page reaches past the first tier.
-        upto = {0: await fts.count(self.conn, tiers[0].upto)}
-        last = len(tiers) - 1
+        upto = {0: await count(0)}
         if last:
-            upto[last] = await fts.count(self.conn, tiers[last].upto)
+            upto[last] = await count(last)
         total = upto[last]
+        said = None
+        if total and q.forgiven:
+            said = await self._said(q, tiers, upto, count)
         page, per_page = _page_bounds(page, per_page, total)
         offset, found, before = (page - 1) * per_page, [], 0
         for i, tier in enumerate(tiers):
             if len(found) >= per_page or offset + len(found) >= total:
                 break
-            if i not in upto:
-                upto[i] = await fts.count(self.conn, tier.upto)
-            if offset + len(found) < upto[i]:
-                start = offset + len(found) - before
-                n = upto[i] - before
-                found += await self._tier_page(q, tier, n, start, per_page - len(found))
-            before = upto[i]
+            if tier.paired:  # taken with the tier before it
+                continue
+            pair = i + 1 < len(tiers) and tiers[i + 1].paired
+            for j in (i, i + 1) if pair else (i,):
+                if j not in upto:
+                    upto[j] = await count(j)
+            end = upto[i + 1] if pair else upto[i]
+            if offset + len(found) < end:
+                start, limit = offset + len(found) - before, per_page - len(found)
+                if pair:
+                    sizes = (upto[i] - before, upto[i + 1] - upto[i])
+                    found += await self._pair_page(q, tier, tiers[i + 1], sizes, start, limit)
+                else:
+                    found += await self._tier_page(q, tier, end - before, start, limit)
+            before = end
         rows = await fts.texts(self.conn, [i for i, _ in found])
         exact, prefixes = q.marks()
         hits = []
@@ -235,7 +314,24 @@ class SearchService:
             text = f"{row.lead}\n{row.body}" if row.body else row.lead
             marked = snippet(text, exact, prefixes)
             hits.append(SearchHit(row.id, row.title, row.published_at, marked, score))
-        return Page(tuple(hits), total, page, per_page)
+        if said is None:
+            return Page(tuple(hits), total, page, per_page)
+        return Page(tuple(hits), total, page, per_page, searched=said, as_typed=q.as_typed())
+
+    async def _said(
+        self,
+        q: Query,
+        tiers: tuple[Tier, ...],
+        upto: dict[int, int],
+        count: Callable[[int], Awaitable[int]],
+    ) -> str | None:
+        """The query as searched, when its best results come only from forgiven words."""
+        for i, tier in enumerate(tiers):
+            if i not in upto:
+                upto[i] = await count(i)
+            if upto[i]:
+                return q.said() if tier.forgiven else None
+        return None
 
     async def _tier_page(
         self, q: Query, tier: Tier, total: int, offset: int, limit: int
@@ -246,36 +342,80 @@ class SearchService:
         title matches the query, then newest first; a large one by bm25 in SQL. Prefix queries
         skip bm25 (its statistics would merge every word with the prefix): newest first.
         """
-        weights = None if q.has_prefix else self.weights
+        weights, cap = None if q.has_prefix else self.weights, self._cap(q)
         group = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
         if len(group) > RERANK_MAX:  # too many to re-rank here: title matches first in SQL
-            return await self._ranked(tier.match, total, weights, offset, limit, title=tier.title)
-        if len(group) == 1:
-            keyed = [(q.title_key(group[0].title), 0.0, 0, group[0].id)]
-        else:
-            keyed = sorted((q.title_key(g.title), -g.published_at, -g.id, g.id) for g in group)
-        out = [(k[3], title_score(k[0])) for k in keyed[offset : offset + limit]]
+            return await self._ranked(
+                tier.match, total, (weights, cap), offset, limit, title=tier.title
+            )
+        out = _title_order(q, group)[offset : offset + limit]
         if offset + limit > len(group) and total > len(group):
-            # The rest of the tier in its bm25 order, skipping the title matches already placed
-            # (cheaper than asking FTS5 for "tier NOT title", which needs every row's positions).
             skip = max(0, offset - len(group))
             n = offset + limit - len(group) - skip
-            ranked = await self._ranked(tier.match, total, weights, 0, skip + n + len(group))
-            placed = {g.id for g in group}
-            out += [r for r in ranked if r[0] not in placed][skip : skip + n]
+            out += await self._rest(tier, total, group, (weights, cap), skip, n)
+        return out
+
+    def _cap(self, q: Query) -> int:
+        """Rows ranked by bm25 in a tier: fewer with completions, whose every posting list
+        bm25 reads for each row it scores."""
+        return self.rank_cap // COMPLETED_CAP_DIVISOR if q.completes else self.rank_cap
+
+    async def _rest(
+        self,
+        tier: Tier,
+        total: int,
+        group: list[fts.Titled],
+        ranking: tuple[fts.Weights | None, int],
+        skip: int,
+        n: int,
+    ) -> list[tuple[int, float]]:
+        """Rows [skip, skip+n) of the tier's matches after its title ``group``, in bm25 order,
+        skipping the title matches already placed (cheaper than asking FTS5 for "tier NOT
+        title", which needs every row's positions)."""
+        ranked = await self._ranked(tier.match, total, ranking, 0, skip + n + len(group))
+        placed = {g.id for g in group}
+        return [r for r in ranked if r[0] not in placed][skip : skip + n]
+
+    async def _pair_page(
+        self, q: Query, a: Tier, b: Tier, sizes: tuple[int, int], offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        """Rows of a tier ``a`` (words as typed) and its completed tier ``b`` together: the
+        title matches of ``a``, of ``b``, then the other matches of ``a``, of ``b`` — a word
+        being typed may end in any of its completions, but the title still says most."""
+        groups = []
+        for tier, size in zip((a, b), sizes, strict=True):
+            found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+            groups.append(found if size else [])
+        if any(len(g) > RERANK_MAX for g in groups):  # one after the other
+            out = await self._tier_page(q, a, sizes[0], offset, limit) if offset < sizes[0] else []
+            if offset + limit > sizes[0]:
+                start = max(0, offset - sizes[0])
+                out += await self._tier_page(q, b, sizes[1], start, limit - len(out))
+            return out
+        titles = _title_order(q, groups[0]) + _title_order(q, groups[1])
+        out = titles[offset : offset + limit]
+        weights = None if q.has_prefix else self.weights
+        skip = max(0, offset - len(titles))
+        for tier, size, group in zip((a, b), sizes, groups, strict=True):
+            rest = size - len(group)
+            if len(out) < limit and skip < rest:
+                ranking = (weights, self._cap(q))
+                out += await self._rest(tier, size, group, ranking, skip, limit - len(out))
+            skip = max(0, skip - rest)
         return out
 
     async def _ranked(
         self,
         expr: str,
         total: int,
-        weights: fts.Weights | None,
+        ranking: tuple[fts.Weights | None, int],
         offset: int,
         limit: int,
         *,
         title: str | None = None,
     ) -> list[tuple[int, float]]:
-        """``fts.ranked`` with this service's bm25 cap."""
+        """``fts.ranked`` with these bm25 weights (None: newest first) and cap."""
+        weights, cap = ranking
         return await fts.ranked(
             self.conn,
             expr,
@@ -283,7 +423,7 @@ class SearchService:
             weights=weights,
             offset=offset,
             limit=limit,
-            cap=self.rank_cap,
+            cap=cap,
             title=title,
         )
 

@@ -217,7 +217,9 @@ class HttpClient:
                     url, f"timed out after {self.limits.total_timeout:g} s", transient=True
                 ) from None
             except (aiohttp.ClientError, OSError) as exc:
-                raise FetchError(url, f"network error: {exc!r}", transient=True) from None
+                raise FetchError(
+                    url, f"network error: {type(exc).__name__}: {exc}", transient=True
+                ) from None
 
     async def _response(
         self, resp: aiohttp.ClientResponse, url: str, host: str, html_only: bool

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -53,14 +54,18 @@ class TextRow:
     body: str
 
 
-async def count(conn: aiosqlite.Connection, expr: str) -> int:
-    """How many visible articles match the FTS5 expression."""
+async def count(conn: aiosqlite.Connection, expr: str, upto: int | None = None) -> int:
+    """How many visible articles match the FTS5 expression (at most ``upto``, if given: the
+    scan stops there)."""
     with _rejected():
-        return await scalar(
-            conn,
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr",
-            {"expr": expr},
+        if upto is None:
+            sql = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :expr"
+            return await scalar(conn, sql, {"expr": expr})
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :expr "
+            "LIMIT :n)"
         )
+        return await scalar(conn, sql, {"expr": expr, "n": upto})
 
 
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
@@ -213,6 +218,32 @@ async def doc_freqs(conn: aiosqlite.Connection, stems: list[str]) -> dict[str, i
                 "USING fts5vocab(main, articles_fts, 'row')"
             )
     return {}
+
+
+async def db_file(conn: aiosqlite.Connection) -> str:
+    """The main database's file ('' for an in-memory database)."""
+    rows = await conn.execute_fetchall("PRAGMA database_list")
+    return next((str(r[2] or "") for r in rows if r[1] == "main"), "")
+
+
+def read_vocabulary(path: str) -> Iterator[tuple[str, int]]:
+    """Every indexed term with its article count, in term order, read on a private read-only
+    connection: the long read (~0.5 s at 50k articles) holds up no query on the shared one."""
+    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA cache_size = 64")  # one pass over the index: the OS caches it
+        conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, articles_fts, 'row')")
+        for term, docs in conn.execute("SELECT term, doc FROM temp.vocab"):
+            yield str(term), int(docs)
+    finally:
+        conn.close()
+
+
+async def vocabulary_rows(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
+    """The same on the shared connection (for an in-memory database, which has no file)."""
+    await doc_freqs(conn, ["x"])  # creates the TEMP vocabulary table if needed
+    rows = await conn.execute_fetchall(f"SELECT term, doc FROM {_VOCAB}")
+    return [(str(r[0]), int(r[1])) for r in rows]
 
 
 async def matches(conn: aiosqlite.Connection, expr: str, article_id: int) -> bool:

@@ -270,6 +270,8 @@ def search_text(page: Page[SearchHit], query: str, tz: ZoneInfo, lang: Lang) -> 
         return t(lang, "search_none", query=clip(query, 200))
     found = t(lang, "search_found", total=page.total, query=clip(query, 200))
     header = _page_header(f"<b>{found}</b>", page, lang)
+    if page.searched:  # the best results come only from corrected or completed words
+        header += "\n<i>" + t(lang, "search_searched", query=clip(page.searched, 200)) + "</i>"
     first = (page.page - 1) * page.per_page + 1
 
     def snippet(hit: SearchHit) -> Callable[[int], str]:

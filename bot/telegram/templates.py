@@ -84,16 +84,17 @@ def fields(
 
 
 def sample_article(tz: ZoneInfo) -> Article:
-    """A short article whose text holds every character that needs escaping in HTML."""
+    """A short article whose every text field holds every character that needs escaping in
+    HTML, both quotes included, so a text field put inside an attribute fails the check."""
     return Article(
         id=1,
         source="https://example.org/news/1",
         url="https://example.org/news/1",
         title="Sample <title> & \"double\" 'single' quotes",
         published_at=datetime(2025, 5, 21, 10, 37, tzinfo=tz),
-        lead="The <lead> & details.",
-        body=("First paragraph: 1 < 2 & 3 > 2.", 'Second paragraph with "quotes".'),
-        credit="Author <photo> & agency",
+        lead="The <lead> & \"double\" 'single' details.",
+        body=("First <paragraph>: 1 < 2 & \"3\" > '2'.", 'Second paragraph with "quotes".'),
+        credit="Author <photo> & \"agency\" 'x'",
     )
 
 

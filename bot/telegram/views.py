@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.models import ArticleSummary, Page, SearchHit
 from bot.telegram import formatting as fmt
@@ -70,7 +70,7 @@ class Views:
         self.tz = tz
         self.queries = queries
         self.size = size
-        self._memo: OrderedDict[Key, tuple[object, View, str | None]]
+        self._memo: OrderedDict[Key, tuple[object, View, tuple[str, ...]]]
         self._memo = OrderedDict()
         self._building: dict[Key, asyncio.Future[View]] = {}
 
@@ -96,12 +96,12 @@ class Views:
         if entry is None or entry[0] is not page:
             return None
         self._memo.move_to_end(key)
-        if entry[2] is not None:  # keep the pager's query key alive, as a fresh render would
-            self.queries.put(entry[2])
+        for query in entry[2]:  # keep the buttons' query keys alive, as a fresh render would
+            self.queries.put(query)
         return entry[1]
 
-    def _keep(self, key: Key, page: object, view: View, query: str | None) -> View:
-        self._memo[key] = (page, view, query if _keyed(view[1]) else None)
+    def _keep(self, key: Key, page: object, view: View, queries: tuple[str, ...]) -> View:
+        self._memo[key] = (page, view, queries if _keyed(view[1]) else ())
         if len(self._memo) > self.size:
             self._memo.popitem(last=False)
         return view
@@ -121,7 +121,15 @@ class Views:
         ids = [item.id for item in result.items]
         titles = [item.title for item in result.items]
         markup = list_keyboard(result, ids, titles, lang, data_for)
-        return self._keep(key, result, (text(), markup), query)
+        if result.as_typed and result.total:  # "search exactly as typed" under the list
+            label = t(lang, "search_as_typed", query=" ".join(result.as_typed.split()))
+            label = label if len(label) <= 60 else label[:59] + fmt.ELLIPSIS
+            data = search_page_data(1, result.as_typed, self.queries)
+            rows = [*(markup.inline_keyboard if markup else []), []]
+            rows[-1].append(InlineKeyboardButton(text=label, callback_data=data))
+            markup = InlineKeyboardMarkup(inline_keyboard=rows)
+        keyed = tuple(q for q in (query, result.as_typed) if q)
+        return self._keep(key, result, (text(), markup), keyed)
 
     async def latest(self, page: int, n: int, lang: Lang) -> View:
         """Page ``page`` of /latest with ``n`` per page (the service clamps it to the last)."""

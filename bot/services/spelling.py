@@ -1,0 +1,208 @@
+"""Forgiving search: correct misspelled query words and complete the last one, from the index's
+own vocabulary (bot.fuzzy), reloaded whenever the archive changes.
+
+Which words are corrected (the rule docs/search.md states): a plain word of 5+ letters (1 edit;
+9+ letters: 2) that the index does not have, or has in at most 1 % of the articles (or in at most
+two), then only towards words RARE_RATIO times as common as it. Exact matches keep ranking first
+(see bot.query.Query.tiers). The last word of 3+ letters also matches the most common words that
+start with it. Keyword alerts never come here: SearchService.matches uses the words as typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+import aiosqlite
+
+from bot.fuzzy import Candidate, Vocabulary, max_distance
+from bot.query import Query, Term
+from bot.store import articles
+from bot.store import fts as store
+from bot.text import irregular, variants
+
+log = logging.getLogger(__name__)
+
+RARE_SHARE = 0.01
+"""A word in at most this share of the articles (or in RARE_MIN) is also corrected …"""
+RARE_MIN = 2
+"""(In a small archive every word is in more than 1 %: a word in at most two is rare too.)"""
+RARE_RATIO = 20
+"""… towards words at least this many times as common (a word the index lacks: any)."""
+MAX_CORRECTIONS = 6
+"""Corrections kept per word (nearest, then most common)."""
+MAX_CORRECTED = 3
+"""Words corrected per query (bounds the work a hostile query of 32 misspellings can cause)."""
+MAX_COMPLETIONS = 16
+"""Completions of the last word (most common first)."""
+MERGE_ENDING = 1
+"""A last word whose stem is at most this many letters shorter counts as being typed."""
+COMPLETE_POSTINGS = 3.0
+"""Completions stop once their article counts add up to this many times the archive's size."""
+COMPLETE_SHARE = 0.005
+"""A one-word query found as typed in this share of the articles is not completed: there is
+plenty to show, and the completions' long posting lists would cost more than they add."""
+VARIANT_RATIO = 10
+"""A corrected word's stem variant is kept if at most this many times as common as the stem."""
+MIN_COMPLETE = 3
+"""The last word is completed from this many letters on."""
+
+
+def _shared_start(a: str, b: str) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
+def spelled(term: Term, stem: str) -> str:
+    """How the word reads with its stem corrected, typed ending kept (белорусия → белоруссия)."""
+    own = term.stems[0]
+    return stem + term.word[len(own) :] if term.word.startswith(own) else stem
+
+
+class Speller:
+    """Corrections and completions for one archive; the vocabulary is shared by all queries."""
+
+    def __init__(self, conn: aiosqlite.Connection, stamp: Callable[[], Awaitable[object]]) -> None:
+        self.conn = conn
+        self._stamp = stamp
+        self._vocab: Vocabulary | None = None
+        self._loaded: object = None
+        self._loading: tuple[object, asyncio.Task[Vocabulary]] | None = None
+        self.articles = 0
+        """Visible articles when the vocabulary was read (what "rare" is a share of)."""
+
+    async def vocabulary(self) -> Vocabulary | None:
+        """The vocabulary as of the archive's current state (reloaded once after a change)."""
+        stamp = await self._stamp()
+        if self._vocab is not None and stamp == self._loaded:
+            return self._vocab
+        if self._loading is None or self._loading[0] != stamp:
+            self._vocab = None  # every query waits for the new one: the old one only costs memory
+            self._loading = (stamp, asyncio.ensure_future(self._load(stamp)))
+        task = self._loading[1]
+        try:
+            return await asyncio.shield(task)
+        except (sqlite3.Error, OSError) as exc:  # searched as typed until the next try
+            log.warning("search vocabulary could not be read: %s", exc)
+            return None
+        finally:
+            if task.done() and self._loading is not None and self._loading[1] is task:
+                self._loading = None
+
+    async def _load(self, stamp: object) -> Vocabulary:
+        path = await store.db_file(self.conn)
+        if path:
+            vocab = await asyncio.to_thread(lambda: Vocabulary(store.read_vocabulary(path)))
+        else:
+            vocab = Vocabulary(await store.vocabulary_rows(self.conn))
+        self.articles = await articles.count_visible(self.conn)
+        self._vocab, self._loaded = vocab, stamp
+        log.debug("search vocabulary: %d terms, %d bytes", len(vocab), vocab.nbytes())
+        return vocab
+
+    async def forgive(self, q: Query) -> Query:
+        """``q`` with corrections of its rare or unknown words and completions of its last."""
+        if not any(t.word and (t.last or max_distance(t.word)) for t in q.include):
+            return q
+        vocab = await self.vocabulary()
+        if vocab is None:
+            return q
+        corrected = 0
+        for i, term in enumerate(q.include):
+            if not term.word:
+                continue
+            own = (*term.stems, *term.alts)
+            extra: tuple[str, ...] = ()
+            said = ""
+            if max_distance(term.word) and corrected < MAX_CORRECTED:
+                extra, said = self._corrections(vocab, term, own)
+                corrected += bool(extra)
+            more: tuple[str, ...] = ()
+            if term.last and len(term.word) >= MIN_COMPLETE and not self._plenty(vocab, q, own):
+                more = self._completions(vocab, term.word, {*own, *extra})
+            if more and len(term.word) - len(term.stems[0]) <= MERGE_ENDING:
+                # No inflection, or one letter of one («парт», «сообщ», «росси»): as likely a
+                # word still being typed as a whole one, so its completions rank alongside it.
+                term = replace(term, merged=True)
+            if extra or more:
+                said = said if extra else term.word + "…"
+                term = replace(term, more=more, extra=extra, said=said)
+            q = q.replace(i, term)
+        return q
+
+    @staticmethod
+    def _near(
+        vocab: Vocabulary, term: Term, distance: int, floor: int, own: tuple[str, ...]
+    ) -> list[str]:
+        """Indexed stems the word may have been meant as, most likely first: near its stem or
+        the word itself, or (no ending Snowball knows) the word less a mistyped ending
+        («пожеланияхх» → пожелан); if none, near the word less its last two or three letters
+        (Snowball leaves «трвдным» whole)."""
+        word, limit = term.word, 4 * MAX_CORRECTIONS
+        found = vocab.near(term.stems[0], distance, limit)
+        if word != term.stems[0]:
+            found += vocab.near(word, distance, limit)
+        # Two edits only with the start kept: a word that far off at its start is more often
+        # another word («наихорошего» is not «нехорошего») than a slip.
+        found = [c for c in found if c.distance < 2 or c.term[:2] == word[:2]]
+        heads = [word[:n] for n in range(len(word) - 1, max(3, len(word) - 5), -1)]
+        if word == term.stems[0]:  # no ending Snowball knows: perhaps a mistyped one
+            head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
+            if head is not None:
+                found.append(Candidate(head, 1, vocab.docs(head)))
+        if not found:
+            found = [c for h in heads[1:3] if len(h) >= 4 for c in vocab.near(h, 1, limit)]
+        # Nearest, then most common, then sharing the longest start (typos rarely come first);
+        # only the nearest: a slip is one edit far more often than two.
+        found = [c for c in found if c.docs >= floor and c.term not in own]
+        found.sort(key=lambda c: (c.distance, -c.docs, -_shared_start(word, c.term)))
+        return list(dict.fromkeys(c.term for c in found if c.distance == found[0].distance))
+
+    def _completions(self, vocab: Vocabulary, word: str, taken: set[str]) -> tuple[str, ...]:
+        """The most common words that start with ``word``, until their articles add up to
+        COMPLETE_POSTINGS times the archive (each completion's posting list is read)."""
+        budget, out = COMPLETE_POSTINGS * self.articles, []
+        limit = MAX_COMPLETIONS
+        for c in vocab.completions(word, limit + len(taken)):
+            if c.term in taken:
+                continue
+            if out and budget < c.docs:
+                break
+            out.append(c.term)
+            budget -= c.docs
+        return tuple(out[:limit])
+
+    def _plenty(self, vocab: Vocabulary, q: Query, own: tuple[str, ...]) -> bool:
+        """A one-word query whose word as typed is in COMPLETE_SHARE of the articles."""
+        if len(q.include) > 1:
+            return False
+        return max(vocab.docs(s) for s in own) >= COMPLETE_SHARE * self.articles
+
+    def _corrections(
+        self, vocab: Vocabulary, term: Term, own: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], str]:
+        """Stems near the word (its stem, or the word itself: «возду» → воздух) that are far
+        more common than it, and how the word reads with the best of them."""
+        if not term.word.isalpha():
+            return (), ""
+        exact = vocab.docs(term.stems[0])  # its stem variants may belong to other words
+        if exact > max(RARE_MIN, RARE_SHARE * self.articles):
+            return (), ""
+        distance, floor = max_distance(term.word), max(1, RARE_RATIO * exact)
+        best = self._near(vocab, term, distance, floor, own)[:MAX_CORRECTIONS]
+        if not best:
+            return (), ""
+        said = spelled(term, best[0])
+        # The corrected word's other stems, as a typed word gets them (уркаинцем → украинц,
+        # украинец; ужкову → лужков, лужк): those the index has and not far more common.
+        more: list[str] = []
+        for stem in best:
+            cap = VARIANT_RATIO * vocab.docs(stem)
+            more += [v for v in variants(spelled(term, stem)) if 0 < vocab.docs(v) <= cap]
+            more += irregular(stem)
+        best += [v for v in dict.fromkeys(more) if v not in best and v not in own]
+        return tuple(best), said
