@@ -127,9 +127,11 @@ async def test_a_deleted_file_leaves_the_reader_commands_after_the_settle_time(
     await post_of_new_file(fake, path, seed_text(TITLE, PARAS))
     path.unlink()
     await asyncio.sleep(SETTLE / 2)
-    assert "Найдено: 1" in (await say(fake, READER, "/search Щит Союза"))[0].text
+    # A quoted phrase: forgiving search would otherwise complete «Союза» into the real seed's
+    # «Союзного» and find that article instead.
+    assert "Найдено: 1" in (await say(fake, READER, '/search "Щит Союза"'))[0].text
     await asyncio.sleep(SETTLE + 1.5)
-    [reply] = await say(fake, READER, "/search Щит Союза")
+    [reply] = await say(fake, READER, '/search "Щит Союза"')
     assert "Найдено" not in reply.text
 
 
