@@ -86,6 +86,7 @@ async def test_store_gauges_come_from_the_database(
     health = Health(conn, Metrics(), post_interval=60.0, policy=HealthPolicy(snapshot_ttl=0))
     m = samples((await health.render_metrics()).decode())
     assert m[("newsbot_articles", (("state", "visible"),))] == 3
+    assert m[("newsbot_articles", (("state", "duplicate"),))] == 0
     assert m[("newsbot_outbox_deliveries", (("kind", "channel"), ("state", "sent")))] == 1
     assert m[("newsbot_outbox_deliveries", (("kind", "channel"), ("state", "queued")))] == 2
     assert m[("newsbot_outbox_deliveries", (("kind", "subscriber"), ("state", "queued")))] == 3
@@ -128,3 +129,18 @@ def test_a_listen_error_names_the_reason_for_a_name_that_does_not_resolve() -> N
     assert listen_reason(unresolved) == "Name or service not known"
     busy = OSError(errno.EADDRINUSE, "error while attempting to bind on address: address in use")
     assert listen_reason(busy) == os.strerror(errno.EADDRINUSE)
+
+
+async def test_a_copied_seed_file_counts_as_a_duplicate(
+    conn: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    seed_article(seeds, 1)
+    seed_article(seeds, 2)
+    (seeds / "copy-of-001.txt").write_bytes((seeds / "001.txt").read_bytes())
+    publishing: PublishingService = publishing_service(conn, seeds, channel=None, backlog=0)
+    await publishing.tick()
+    health = Health(conn, Metrics(), post_interval=60.0, policy=HealthPolicy(snapshot_ttl=0))
+    m = samples((await health.render_metrics()).decode())
+    assert m[("newsbot_articles", (("state", "visible"),))] == 2
+    assert m[("newsbot_articles", (("state", "duplicate"),))] == 1

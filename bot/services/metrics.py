@@ -186,7 +186,7 @@ class _StoreCollector(Collector):
         articles = GaugeMetricFamily(
             "newsbot_articles", "Articles in the archive by state.", labels=("state",)
         )
-        for state in sorted({"visible", "withdrawn", *snap.articles}):
+        for state in sorted({"visible", "withdrawn", "duplicate", *snap.articles}):
             articles.add_metric((state,), snap.articles.get(state, 0))
         yield articles
         yield GaugeMetricFamily(

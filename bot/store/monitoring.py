@@ -24,7 +24,7 @@ class StoreSnapshot:
     last_channel_post: dict[str, float] = field(default_factory=dict)
     """channel chat id → sent_at of its newest post."""
     articles: dict[str, int] = field(default_factory=dict)
-    """state (visible, withdrawn) → articles."""
+    """state (visible, withdrawn, duplicate: extra copies of a seed article) → count."""
     subscribers: int = 0
     """Private chats with at least one subscription."""
     subscriptions: int = 0
@@ -58,5 +58,11 @@ async def snapshot(conn: aiosqlite.Connection) -> StoreSnapshot:
         "FROM articles GROUP BY 1"
     ) as cur:
         states = {str(state): int(n) for state, n in await cur.fetchall()}
+    # A duplicate is a present seed file beyond the first one of its article (a copy, issue 11).
+    async with conn.execute(
+        "SELECT count(*) - count(DISTINCT article_id) FROM seed_files WHERE gone_at IS NULL"
+    ) as cur:
+        row = await cur.fetchone()
+    states["duplicate"] = int(row[0]) if row else 0
     chats, subs = await subscribers.counts(conn)
     return StoreSnapshot(outbox, oldest, posts, states, chats, subs)
