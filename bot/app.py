@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.config import ConfigError, Settings
-from bot.observe import NO_OBSERVER, Observer
-from bot.services.health import Health, HealthPolicy
+from bot.observe import NO_OBSERVER, HealthPolicy, Observer
 from bot.services.ingest import Ingestor
-from bot.services.metrics import Metrics
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing
 from bot.services.search import SearchService, synonyms_for
@@ -31,6 +29,7 @@ from bot.store.db import open_db
 
 if TYPE_CHECKING:  # imported when an App is built: `python -m bot ingest` never loads aiogram
     from bot.services.feeds import FeedService
+    from bot.services.health import Health
     from bot.sources.http import HttpLimits
     from bot.telegram import Bot, Dispatcher, Session
     from bot.telegram.templates import PostRenderer
@@ -121,11 +120,17 @@ async def build_app(
     """
     renderer = _post_renderer(settings)
     _warn_unwired(settings)
-    metrics = Metrics() if monitoring is not None else None
+    metrics = None
+    if monitoring is not None:  # prometheus_client is loaded only for a bot that serves metrics
+        from bot.services.metrics import Metrics
+
+        metrics = Metrics()
     core = await build_core(settings, NO_OBSERVER if metrics is None else metrics)
     try:
         health = None
         if metrics is not None:
+            from bot.services.health import Health
+
             health = Health(
                 core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
             )

@@ -18,7 +18,7 @@ from aiogram.utils.token import TokenValidationError
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.services.health import HealthPolicy
+from bot.observe import HealthPolicy
 from bot.services.ingest import IngestError
 from bot.store.articles import count_visible
 from bot.store.db import StoreError

@@ -7,6 +7,7 @@ keeps module globals and a bot without monitoring pays a no-op call at most.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.models import IngestReport
@@ -64,3 +65,20 @@ class NoObserver:
 
 
 NO_OBSERVER: Observer = NoObserver()
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPolicy:
+    """The readiness limits (the defaults are the documented ones); here, not in
+    bot.services.health, so a bot without monitoring never imports prometheus_client."""
+
+    api_window: float = 120.0
+    """Seconds since Telegram last answered, beyond which the bot is not ready."""
+    tick_factor: float = 3.0
+    """The last tick may be at most this many POST_INTERVALs old."""
+    probe_every: float = 30.0
+    """Webhook mode: seconds between getWebhookInfo calls (keeps the Telegram check fresh
+    when no update arrives, and logs Telegram's delivery errors)."""
+    snapshot_ttl: float = 5.0
+    """Seconds a store snapshot is reused between scrapes."""
+    db_timeout: float = 2.0

@@ -16,9 +16,8 @@ from aiohttp import web
 from bot.app import App
 from bot.config import Settings
 from bot.launch import prepare, say, stop_on_signals
-from bot.services.health import HealthPolicy
+from bot.observe import HealthPolicy
 from bot.telegram.startup import StartupError, delete_webhook
-from bot.web import ListenError, monitoring_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,8 @@ async def run_polling(settings: Settings) -> int:
                 return 1
             runner: web.AppRunner | None = None
             if app.health is not None:
+                from bot.web import ListenError, monitoring_app, serve  # with prometheus_client
+
                 try:
                     runner = await serve(monitoring_app(app.health), settings.http_listen)
                 except ListenError as exc:

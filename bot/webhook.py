@@ -16,7 +16,7 @@ import logging
 from bot.app import App
 from bot.config import Settings, webhook_path
 from bot.launch import prepare, say, stop_on_signals
-from bot.services.health import HealthPolicy
+from bot.observe import HealthPolicy
 from bot.telegram.session import JsonSession
 from bot.telegram.startup import StartupError, set_webhook
 from bot.telegram.webhook import WebhookProbe, mount

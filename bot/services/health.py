@@ -9,30 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.observe import HealthPolicy
 from bot.services.metrics import Metrics
 from bot.store import monitoring
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class HealthPolicy:
-    """The readiness limits (the defaults are the documented ones)."""
-
-    api_window: float = 120.0
-    """Seconds since Telegram last answered, beyond which the bot is not ready."""
-    tick_factor: float = 3.0
-    """The last tick may be at most this many POST_INTERVALs old."""
-    probe_every: float = 30.0
-    """Webhook mode: seconds between getWebhookInfo calls (keeps the Telegram check fresh
-    when no update arrives, and logs Telegram's delivery errors)."""
-    snapshot_ttl: float = 5.0
-    """Seconds a store snapshot is reused between scrapes."""
-    db_timeout: float = 2.0
 
 
 class Health:
