@@ -9,8 +9,9 @@ from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
-Kind = Literal["channel", "subscriber", "note"]
-"""What an outbox delivery is: the channel post, a subscriber's alert, or a note to an admin."""
+Kind = Literal["channel", "subscriber", "note", "preview"]
+"""What an outbox delivery is: a channel (target) post, a subscriber's alert, a note to an admin,
+or an approval preview sent to one admin."""
 
 
 @dataclass(frozen=True, slots=True)

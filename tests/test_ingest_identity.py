@@ -286,7 +286,8 @@ async def test_a_migrated_database_keeps_ids_and_finds_copies(tmp_path: Path) ->
         "DROP TRIGGER articles_first_file; DROP TRIGGER articles_keyed; "
         "DROP TABLE corrections; DROP TABLE article_keys; DROP TABLE seed_files; "
         "DROP INDEX articles_unkeyed; ALTER TABLE articles DROP COLUMN identity_key; "
-        "ALTER TABLE articles DROP COLUMN revision; PRAGMA user_version = 3;"
+        "ALTER TABLE articles DROP COLUMN revision; DROP TABLE target_state; "
+        "DROP TABLE approvals; DROP TABLE admin_langs; PRAGMA user_version = 3;"
     )
     raw.close()
     c = await open_db(db)

@@ -21,7 +21,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _script(name: str) -> str:
@@ -45,6 +45,10 @@ MIGRATIONS: dict[int, str] = {
     # place; a send row remembers what its message shows now (revision, shown, digest) so
     # corrections follow it. Admin notes stay version 3's rows (kind 'note', JSON ``note``).
     5: _script("migration_005_followups.sql"),
+    # 6: the editor's controls (issue 13): deliveries to forum topics, silent, pinned and
+    # prioritised rows, approval previews (kind 'preview'); per-target pauses, approvals and the
+    # admins' last-seen languages.
+    6: _script("migration_006_editor.sql"),
 }
 
 

@@ -60,6 +60,14 @@ class Delivery:
     digest: str | None = None
     delete_refused: bool = False
     done: str | None = None
+    topic: int | None = None
+    """The forum topic (message_thread_id) a target row goes to; None: the chat itself."""
+    silent: bool = False
+    """Send without a notification (approval «Без звука», /post … silent, a silent target)."""
+    pin: bool = False
+    """Pin the message once sent (/post … pin): a child row action 'pin'."""
+    priority: int = 0
+    """Higher goes first within its chat (/post jumps the paced queue)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +88,7 @@ class OutboxStats:
 
 
 _FIELDS = tuple(f.name for f in fields(Delivery))
-_FLAGS = frozenset({"manual", "delete_refused"})
+_FLAGS = frozenset({"manual", "delete_refused", "silent", "pin"})
 
 
 def _delivery(row: aiosqlite.Row) -> Delivery:
@@ -118,12 +126,28 @@ async def enqueue(
     *,
     now: float,
     manual: bool = False,
+    topic: int | None = None,
+    silent: bool = False,
+    pin: bool = False,
+    priority: int = 0,
 ) -> bool:
-    """Queue one delivery; False when (article, chat) is already in the outbox (not manual)."""
+    """Queue one delivery; False when (article, chat, topic) is already in the outbox (not
+    manual)."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, manual, created_at, "
-        "next_try_at) VALUES (:article, :chat, :kind, :manual, :now, 0)",
-        {"article": article_id, "chat": chat_id, "kind": kind, "manual": int(manual), "now": now},
+        "next_try_at, topic, silent, pin, priority) "
+        "VALUES (:article, :chat, :kind, :manual, :now, 0, :topic, :silent, :pin, :priority)",
+        {
+            "article": article_id,
+            "chat": chat_id,
+            "kind": kind,
+            "manual": int(manual),
+            "now": now,
+            "topic": topic,
+            "silent": int(silent),
+            "pin": int(pin),
+            "priority": priority,
+        },
     )
     return cur.rowcount == 1
 
