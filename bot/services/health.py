@@ -19,8 +19,6 @@ from bot.store import monitoring
 log = logging.getLogger(__name__)
 
 
-
-
 class Health:
     """Answers /readyz and /metrics from the store, the metrics and the clock."""
 
