@@ -17,7 +17,7 @@ from typing import Protocol
 import aiosqlite
 
 from bot.config import WithdrawnPosts
-from bot.models import Article, IngestReport, Kind, Note
+from bot.models import Article, IngestReport, Kind, Note, Subscription
 from bot.services import followups
 from bot.services.subscriptions import SubscriptionService
 from bot.store import articles, outbox, state
@@ -219,15 +219,12 @@ class PublishingService:
             chosen = visible
             if fresh:
                 chosen = visible[len(visible) - self.backlog :] if self.backlog > 0 else []
-            channel = await self.channel_chat()
             subs = await self.subscriptions.everyone() if chosen else []
             now = time.time()
             for aid in chosen:
-                if channel and await outbox.enqueue(self.conn, aid, channel, "channel", now=now):
-                    n_channel += 1
-                for chat in await self.subscriptions.recipients(aid, subs):
-                    if await outbox.enqueue(self.conn, aid, str(chat), "subscriber", now=now):
-                        n_subs += 1
+                queued = await self._queue_article(aid, subs, now=now)
+                n_channel += queued.channel
+                n_subs += queued.subscribers
             await outbox.mark_announced(self.conn, [aid for aid, _ in pending])
             if fresh:
                 await state.put(self.conn, state.BACKLOG_DONE, "1")
@@ -240,6 +237,29 @@ class PublishingService:
                 n_subs,
             )
         return Queued(n_channel, n_subs, len(chosen))
+
+    async def release(self, article_id: int, *, silent: bool = False) -> Queued:
+        """Queue one announced article's channel posts and subscriber alerts now (an approval
+        decided «publish»); the caller holds the transaction."""
+        subs = await self.subscriptions.everyone()
+        return await self._queue_article(article_id, subs, now=time.time(), silent=silent)
+
+    async def _queue_article(
+        self, article_id: int, subs: list[Subscription], *, now: float, silent: bool = False
+    ) -> Queued:
+        """The outbox rows one article gets: its channel post and its subscribers' alerts."""
+        n_channel = n_subs = 0
+        channel = await self.channel_chat()
+        if channel and await outbox.enqueue(
+            self.conn, article_id, channel, "channel", now=now, silent=silent
+        ):
+            n_channel += 1
+        for chat in await self.subscriptions.recipients(article_id, subs):
+            if await outbox.enqueue(
+                self.conn, article_id, str(chat), "subscriber", now=now, silent=silent
+            ):
+                n_subs += 1
+        return Queued(n_channel, n_subs, 1)
 
     async def post(self, article_id: int) -> PostOutcome:
         """Queue an article for the channel again on purpose (/post)."""
