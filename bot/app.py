@@ -12,20 +12,24 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from bot.config import ConfigError, Settings
+from bot.models import Target
 from bot.observe import NO_OBSERVER, HealthPolicy, Observer
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing
 from bot.services.search import SearchService, synonyms_for
 from bot.services.subscriptions import SubscriptionService
+from bot.services.targets import TargetRules
 from bot.services.ticks import Scheduler
 from bot.services.watch import Watcher
 from bot.store.db import open_db
+from bot.targets import default_targets
 
 if TYPE_CHECKING:  # imported when an App is built: `python -m bot ingest` never loads aiogram
     from bot.services.feeds import FeedService
@@ -118,8 +122,14 @@ async def build_app(
     be used, StoreError when the database cannot be opened. With ``watch`` too, filesystem
     notifications on SEEDS_DIR wake the tick loop at once.
     """
-    renderer = _post_renderer(settings)
-    _warn_unwired(settings)
+    renderer, renderers = _post_renderer(settings)
+    if settings.targets_file is not None and settings.channel_id:
+        log.warning(
+            "TARGETS_FILE %s is set: CHANNEL_ID (%s) is ignored, posts go to its %d target(s)",
+            settings.targets_file,
+            settings.channel_id,
+            len(settings.targets),
+        )
     metrics = None
     if monitoring is not None:  # prometheus_client is loaded only for a bot that serves metrics
         from bot.services.metrics import Metrics
@@ -135,16 +145,25 @@ async def build_app(
                 core.conn, metrics, post_interval=settings.post_interval, policy=monitoring
             )
         return _build_telegram(
-            core, session, token, scheduler, pacing, health, feed_http, renderer, clock, watch
+            core,
+            session,
+            token,
+            scheduler,
+            pacing,
+            health,
+            feed_http,
+            (renderer, renderers),
+            clock,
+            watch,
         )
     except BaseException:
         await core.close()
         raise
 
 
-def _post_renderer(settings: Settings) -> PostRenderer:
-    """POST_TEMPLATE checked on a sample article (the default without it); the targets'
-    templates are checked the same way."""
+def _post_renderer(settings: Settings) -> tuple[PostRenderer, dict[Path, PostRenderer]]:
+    """POST_TEMPLATE checked on a sample article (the default without it), and each target's
+    own template checked the same way (by path, for the publisher)."""
     from bot.telegram.templates import PostRenderer, TemplateProblem, default_renderer
 
     renderer = default_renderer()
@@ -153,34 +172,27 @@ def _post_renderer(settings: Settings) -> PostRenderer:
             renderer = PostRenderer.from_file(settings.post_template, settings.source_tz)
         except TemplateProblem as exc:
             raise ConfigError(f"POST_TEMPLATE {exc}") from None
+    renderers: dict[Path, PostRenderer] = {}
     for i, target in enumerate(settings.targets, start=1):
-        if target.template is None:
+        if target.template is None or target.template in renderers:
             continue
         try:
-            PostRenderer.from_file(target.template, settings.source_tz)
+            renderers[target.template] = PostRenderer.from_file(
+                target.template, settings.source_tz
+            )
         except TemplateProblem as exc:
             raise ConfigError(
                 f"TARGETS_FILE {settings.targets_file}: target {i} (chat {target.chat}): "
                 f"template {exc}"
             ) from None
-    return renderer
+    return renderer, renderers
 
 
-def _warn_unwired(settings: Settings) -> None:
-    """Say at start which editor settings are checked but not acted on yet."""
+def targets_of(settings: Settings) -> tuple[Target, ...]:
+    """TARGETS_FILE's targets when it is set (CHANNEL_ID is then ignored), else CHANNEL_ID."""
     if settings.targets_file is not None:
-        log.warning(
-            "TARGETS_FILE %s: %d target(s) checked; posting to several targets is not wired "
-            "yet, channel posts still go to CHANNEL_ID (%s)",
-            settings.targets_file,
-            len(settings.targets),
-            settings.channel_id or "not configured",
-        )
-    if settings.quiet_hours is not None and settings.quiet_mode == "hold":
-        log.warning(
-            "QUIET_MODE=hold is not wired yet: in the quiet hours (%s) posts go out silently",
-            settings.quiet_hours,
-        )
+        return settings.targets
+    return default_targets(settings.channel_id)
 
 
 def _build_telegram(
@@ -191,7 +203,7 @@ def _build_telegram(
     pacing: Pacing | None,
     health: Health | None,
     feed_http: HttpLimits | None,
-    renderer: PostRenderer,
+    renderers: tuple[PostRenderer, dict[Path, PostRenderer]],
     clock: Callable[[], float],
     watch: bool,
 ) -> App:
@@ -201,7 +213,9 @@ def _build_telegram(
     from bot.telegram.publisher import AiogramPublisher
 
     settings, conn, observer = core.settings, core.conn, core.observer
+    renderer, target_renderers = renderers
     subscriptions = SubscriptionService(conn, core.search)
+    targets = TargetRules(targets_of(settings), core.search)
     bot = make_bot(settings.bot_token.reveal() if token is None else token, session, observer)
     deliverer = None
     if scheduler:
@@ -209,8 +223,7 @@ def _build_telegram(
             bot,
             tz=settings.source_tz,
             renderer=renderer,
-            quiet=settings.quiet_hours,
-            clock=clock,
+            renderers=target_renderers,
             utm=settings.utm_params,
         )
         deliverer = Deliverer(
@@ -220,6 +233,10 @@ def _build_telegram(
             admin_ids=settings.admin_ids,
             withdrawn_posts=settings.withdrawn_posts,
             observer=observer,
+            targets=targets,
+            quiet=settings.quiet_hours,
+            quiet_mode=settings.quiet_mode,
+            clock=clock,
         )
     wake = _nothing_to_wake if deliverer is None else deliverer.wake
     publishing = PublishingService(
@@ -232,6 +249,7 @@ def _build_telegram(
         feeds=settings.feeds,
         admin_ids=settings.admin_ids,
         withdrawn_posts=settings.withdrawn_posts,
+        targets=targets,
     )
     schedule = feeds = None
     if deliverer is not None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import Settings
 from bot.store import outbox, state
+from bot.store import targets as targets_store
 from tests import fake_telegram
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import (
@@ -133,7 +134,7 @@ async def test_channel_refusal_pauses_and_tells_admins(
     write_seed(cfg.seeds_dir, "a.txt", "Новость в закрытый канал", ["Текст."])
     [note] = await fake.wait_for_messages(ADMIN, 1)
     assert "приостановлена" in note.text and "not a member" in note.text
-    assert "not a member" in (await state.paused(app.conn) or "")
+    assert "not a member" in (await targets_store.paused(app.conn))["@news|"]
     stats = (await say(fake, ADMIN, "/stats"))[0].text
     assert "приостановлен" in stats and "в канал 1" in stats
     fake.restore_chat("@news")

@@ -23,6 +23,7 @@ from bot.services.publishing import (
 from bot.services.scheduler import Deliverer, Pacer, Pacing, Scheduler
 from bot.services.subscriptions import Outcome
 from bot.store import outbox, state
+from bot.store import targets as targets_store
 from bot.store.db import open_db, transaction, write_lock
 from tests.helpers import publishing_service, seed_article
 
@@ -59,7 +60,16 @@ class FakePublisher:
     """(chat, message id, article id or None for the withdrawal notice) of each edit."""
     deleted: list[tuple[str, int]] = field(default_factory=list)
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+    async def send_article(
+        self,
+        chat_id: str,
+        article: Article,
+        *,
+        kind: Kind,
+        topic: int | None = None,
+        silent: bool = False,
+        template: Path | None = None,
+    ) -> int | None:
         now = time.monotonic()
         self.attempts.append((chat_id, article.id, now))
         queue = self.faults.get(chat_id)
@@ -68,7 +78,9 @@ class FakePublisher:
         self.sent.append(Sent(chat_id, article.id, kind, now))
         return len(self.sent)
 
-    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+    async def digest(
+        self, article: Article | None, *, kind: Kind, template: Path | None = None
+    ) -> str:
         if article is None:
             return "notice"
         return f"{kind}:{article.title}:{article.lead}" + (":" + article.lead if kind else "")
@@ -80,7 +92,13 @@ class FakePublisher:
             raise queue.pop(0)
 
     async def edit_message(
-        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        *,
+        kind: Kind,
+        template: Path | None = None,
     ) -> None:
         await self._attempt(chat_id, article.id if article else 0)
         self.edits.append((chat_id, message_id, article.id if article else None))
@@ -88,6 +106,9 @@ class FakePublisher:
     async def delete_message(self, chat_id: str, message_id: int) -> None:
         await self._attempt(chat_id, 0)
         self.deleted.append((chat_id, message_id))
+
+    async def pin_message(self, chat_id: str, message_id: int, *, silent: bool) -> None:
+        await self._attempt(chat_id, 0)
 
     async def send_note(self, chat_id: str, note: Note) -> int | None:
         await self._attempt(chat_id, int(note.values.get("article", 0)))
@@ -206,12 +227,13 @@ async def test_channel_refusal_pauses_keeps_queue_and_tells_admins(
     d = Deliverer(conn, pub, pacing=FAST, admin_ids=frozenset({100, 200}))
     await drain(d)
     assert pub.to("@news") == [] and pub.to("9") == ids
-    assert "not a member" in (await state.paused(conn) or "")
+    assert await state.paused(conn) is None  # only this target is paused, not all posting
+    assert "not a member" in (await targets_store.paused(conn))["@news|"]
     reason = pub.admin_notes[0][1].values["reason"]
     assert "not a member" in str(reason)
     assert pub.admin_notes == [
-        ("100", Note("channel_paused", {"reason": reason})),
-        ("200", Note("channel_paused", {"reason": reason})),
+        ("100", Note("target_paused", {"target": "@news", "reason": reason})),
+        ("200", Note("target_paused", {"target": "@news", "reason": reason})),
     ]
     assert (await pub_service.status()).outbox.queued_channel == 2
     assert await pub_service.resume()
@@ -338,7 +360,16 @@ class SlowPublisher(FakePublisher):
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     entered: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+    async def send_article(
+        self,
+        chat_id: str,
+        article: Article,
+        *,
+        kind: Kind,
+        topic: int | None = None,
+        silent: bool = False,
+        template: Path | None = None,
+    ) -> int | None:
         self.entered.set()
         await self.gate.wait()
         return await super().send_article(chat_id, article, kind=kind)

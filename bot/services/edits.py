@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.config import WithdrawnPosts
-from bot.models import Article, Kind, Note
+from bot.models import Article, Kind, Note, Target
 from bot.services.followups import DELETE_WINDOW
 from bot.services.publishing import Publisher
+from bot.services.targets import TargetRules
 from bot.store import articles, outbox
 from bot.store import followups as store
 from bot.store.outbox import Delivery
@@ -35,7 +36,7 @@ class Step:
     run: Callable[[], Awaitable[int | None]] | None
     done: Done
     action: str = "send"
-    """What the request does, for the metrics: send | edit | delete | note."""
+    """What the request does, for the metrics: send | edit | delete | note | pin."""
 
 
 def _kind(d: Delivery) -> Kind:
@@ -52,11 +53,24 @@ class Steps:
         *,
         withdrawn_posts: WithdrawnPosts = "notice",
         clock: Callable[[], float] = time.time,
+        targets: TargetRules | None = None,
+        quiet_now: Callable[[], bool] = lambda: False,
     ) -> None:
         self.conn = conn
         self.publisher = publisher
         self.withdrawn_posts = withdrawn_posts
         self.clock = clock
+        self.targets = targets
+        self.quiet_now = quiet_now
+        """Inside the quiet hours? (their notifications are off, QUIET_MODE=silent)"""
+
+    def target(self, d: Delivery) -> Target:
+        """The target a channel row goes to (its template, its silence); a bare one for a chat
+        that is no longer configured, and for everything that is not a channel row."""
+        found = None
+        if d.kind == "channel" and self.targets is not None:
+            found = self.targets.find(d.chat_id, d.topic)
+        return found or Target(chat=d.chat_id, topic=d.topic)
 
     async def prepare(self, d: Delivery) -> Step | None:
         """The step for this row; None when it was cancelled instead (article withdrawn)."""
@@ -64,14 +78,17 @@ class Steps:
             return self._note(d, d.note)
         if d.action == "edit":
             return await self._follow_up(d)
+        if d.action == "pin":
+            return await self._pin(d)
         return await self._send(d)
 
     async def _send(self, d: Delivery) -> Step | None:
         article = await articles.get_article(self.conn, d.article_id or 0)
         if article is None:
             return None
-        kind = _kind(d)
-        digest = await self.publisher.digest(article, kind=kind)
+        kind, target = _kind(d), self.target(d)
+        digest = await self.publisher.digest(article, kind=kind, template=target.template)
+        silent = d.silent or target.silent or self.quiet_now()
 
         async def done(claim: str | None, message_id: int | None) -> None:
             await outbox.mark_sent(
@@ -83,8 +100,36 @@ class Steps:
                 revision=article.revision,
                 digest=digest,
             )
+            if d.pin and message_id is not None:
+                await outbox.enqueue_pin(self.conn, d.id, now=time.time())
 
-        return Step(lambda: self.publisher.send_article(d.chat_id, article, kind=kind), done)
+        def run() -> Awaitable[int | None]:
+            return self.publisher.send_article(
+                d.chat_id,
+                article,
+                kind=kind,
+                topic=d.topic,
+                silent=silent,
+                template=target.template,
+            )
+
+        return Step(run, done)
+
+    async def _pin(self, d: Delivery) -> Step:
+        parent = await outbox.get(self.conn, d.parent_id or 0)
+
+        async def done(claim: str | None, message_id: int | None) -> None:
+            await outbox.mark_sent(self.conn, d.id, message_id=None, now=time.time(), claim=claim)
+
+        if parent is None or parent.message_id is None:
+
+            async def drop(claim: str | None, message_id: int | None) -> None:
+                await outbox.cancel(self.conn, d.id, reason="no message to pin")
+
+            return Step(None, drop)
+        chat, mid = parent.chat_id, parent.message_id
+        pin = _none(lambda: self.publisher.pin_message(chat, mid, silent=d.silent))
+        return Step(pin, done, "pin")
 
     def _note(self, d: Delivery, note: Note) -> Step:
         async def done(claim: str | None, message_id: int | None) -> None:
@@ -105,7 +150,7 @@ class Steps:
             return Step(None, drop)
         revision, article = current.revision, None if current.withdrawn else current
         kind, chat, mid = _kind(parent), parent.chat_id, parent.message_id
-        pub = self.publisher
+        pub, template = self.publisher, self.target(parent).template
 
         def record(done: str, shown: str | None, digest: str | None, sent: bool = True) -> Done:
             async def finish(claim: str | None, message_id: int | None) -> None:
@@ -140,10 +185,10 @@ class Steps:
         if self.withdrawn_posts == "delete" and young and not parent.delete_refused:
             delete = _none(lambda: pub.delete_message(chat, mid))
             return Step(delete, record("deleted", "deleted", None), "delete")
-        digest = await pub.digest(None, kind=kind)
+        digest = await pub.digest(None, kind=kind, template=template)
         if digest == parent.digest:
             return keep("unchanged")
-        notice = _none(lambda: pub.edit_message(chat, mid, None, kind=kind))
+        notice = _none(lambda: pub.edit_message(chat, mid, None, kind=kind, template=template))
         return Step(notice, record("notice", "notice", digest), "edit")
 
     async def _show(
@@ -153,18 +198,31 @@ class Steps:
         record: Callable[..., Done],
         keep: Callable[[str], Step],
     ) -> Step:
-        """Make the message show the article again (or for the first time after a change)."""
-        kind, pub = _kind(parent), self.publisher
-        digest = await pub.digest(article, kind=kind)
+        """Make the message show the article again (or for the first time after a change),
+        rendered with the template of the target it went to."""
+        kind, pub, target = _kind(parent), self.publisher, self.target(parent)
+        template = target.template
+        digest = await pub.digest(article, kind=kind, template=template)
         if parent.shown == "deleted":
             if kind != "channel":
                 return keep("deleted")  # a reader is not alerted twice
-            run = lambda: pub.send_article(parent.chat_id, article, kind=kind)  # noqa: E731
+            silent = parent.silent or target.silent or self.quiet_now()
+
+            def run() -> Awaitable[int | None]:
+                return pub.send_article(
+                    parent.chat_id,
+                    article,
+                    kind=kind,
+                    topic=parent.topic,
+                    silent=silent,
+                    template=template,
+                )
+
             return Step(run, record("resent", "article", digest))
         if digest == parent.digest:
             return keep("unchanged")
         chat, mid = parent.chat_id, parent.message_id or 0
-        edit = _none(lambda: pub.edit_message(chat, mid, article, kind=kind))
+        edit = _none(lambda: pub.edit_message(chat, mid, article, kind=kind, template=template))
         return Step(edit, record("edited", "article", digest), "edit")
 
 

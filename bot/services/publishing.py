@@ -12,20 +12,25 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import aiosqlite
 
 from bot.config import WithdrawnPosts
-from bot.models import Article, IngestReport, Kind, Note, Subscription
+from bot.models import Article, IngestReport, Kind, Note, Subscription, Target
 from bot.services import followups
 from bot.services.subscriptions import SubscriptionService
+from bot.services.targets import TargetRules
 from bot.store import articles, outbox, state
 from bot.store import followups as followups_store
+from bot.store import targets as targets_store
 from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
 from bot.store.followups import CorrectionStats
 from bot.store.outbox import OutboxStats
+from bot.store.targets import TargetCounts, target_key
+from bot.targets import default_targets
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,10 @@ class TransientError(SendError):
     """5xx, network trouble, timeouts: retry later with backoff."""
 
 
+class CannotPin(BadMessage):
+    """400 to pinChatMessage (no right to pin): the post stays, the pin is recorded failed."""
+
+
 class MessageGone(SendError):
     """400 "message to edit not found" (a channel admin deleted it): never follow it again."""
 
@@ -80,18 +89,40 @@ class Publisher(Protocol):
     ``article`` None in ``digest``/``edit_message`` means the withdrawal notice.
     """
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
-        """Send the channel post or subscriber card; returns Telegram's message_id."""
+    async def send_article(
+        self,
+        chat_id: str,
+        article: Article,
+        *,
+        kind: Kind,
+        topic: int | None = None,
+        silent: bool = False,
+        template: Path | None = None,
+    ) -> int | None:
+        """Send the channel post (to a forum ``topic``, rendered with the target's
+        ``template``) or subscriber card; returns Telegram's message_id."""
         ...
 
-    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+    async def digest(
+        self, article: Article | None, *, kind: Kind, template: Path | None = None
+    ) -> str:
         """A short hash of the message this article renders to (text and buttons)."""
         ...
 
     async def edit_message(
-        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        *,
+        kind: Kind,
+        template: Path | None = None,
     ) -> None:
         """Show ``article`` (or the notice) in a sent message; "not modified" is success."""
+        ...
+
+    async def pin_message(self, chat_id: str, message_id: int, *, silent: bool) -> None:
+        """Pin a sent message (/post … pin); CannotPin when the bot may not."""
         ...
 
     async def delete_message(self, chat_id: str, message_id: int) -> None:
@@ -137,6 +168,21 @@ class PublishingStatus:
     corrections: CorrectionStats
     feeds: tuple[FeedState, ...] = ()
     """Each configured feed's health (FEEDS), in the configured order."""
+    targets: tuple[TargetStatus, ...] = ()
+    """Each target's counts (configured ones in the file's order, then any older chat)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """One target in /stats."""
+
+    chat: str
+    topic: int | None
+    counts: TargetCounts
+    paused: str | None = None
+
+    def __str__(self) -> str:
+        return self.chat if self.topic is None else f"{self.chat} topic {self.topic}"
 
 
 class PostOutcome(enum.StrEnum):
@@ -145,6 +191,14 @@ class PostOutcome(enum.StrEnum):
     QUEUED = enum.auto()
     NO_CHANNEL = enum.auto()
     NOT_FOUND = enum.auto()
+
+
+class ResumeOutcome(enum.StrEnum):
+    """What /resume [chat [topic]] did."""
+
+    RESUMED = enum.auto()
+    NOT_PAUSED = enum.auto()
+    UNKNOWN_TARGET = enum.auto()
 
 
 class Scanner(Protocol):
@@ -168,8 +222,11 @@ class PublishingService:
         feeds: tuple[str, ...] = (),
         admin_ids: frozenset[int] = frozenset(),
         withdrawn_posts: WithdrawnPosts = "notice",
+        targets: TargetRules | None = None,
     ) -> None:
         self.conn = conn
+        self.targets = targets or TargetRules(default_targets(channel_id), subscriptions.search)
+        """Where channel posts go (TARGETS_FILE, or CHANNEL_ID alone) and their rules."""
         self.admin_ids = admin_ids
         self.withdrawn_posts = withdrawn_posts
         self.ingestor = ingestor
@@ -182,10 +239,13 @@ class PublishingService:
         """The configured feed URLs (FEEDS), whose health /stats shows."""
 
     async def channel_chat(self) -> str | None:
-        """The channel's chat id now (after any recorded migration), None if not configured."""
-        if not self.channel_id:
+        """The first target's chat id now (after any recorded migration), None without any."""
+        if not self.targets.targets:
             return None
-        return await state.resolve_chat(self.conn, self.channel_id)
+        return await state.resolve_chat(self.conn, self.targets.targets[0].chat)
+
+    async def _chat_of(self, target: Target) -> str:
+        return await state.resolve_chat(self.conn, target.chat)
 
     async def tick(self) -> TickResult:
         """Scan the seeds folder, queue what is new and what changed, wake the deliverer."""
@@ -247,13 +307,15 @@ class PublishingService:
     async def _queue_article(
         self, article_id: int, subs: list[Subscription], *, now: float, silent: bool = False
     ) -> Queued:
-        """The outbox rows one article gets: its channel post and its subscribers' alerts."""
+        """The outbox rows one article gets: a post for every target whose rules it matches
+        (once per target), and its subscribers' alerts."""
         n_channel = n_subs = 0
-        channel = await self.channel_chat()
-        if channel and await outbox.enqueue(
-            self.conn, article_id, channel, "channel", now=now, silent=silent
-        ):
-            n_channel += 1
+        for target in await self.targets.for_article(article_id):
+            chat = await self._chat_of(target)
+            if await outbox.enqueue(
+                self.conn, article_id, chat, "channel", now=now, topic=target.topic, silent=silent
+            ):
+                n_channel += 1
         for chat in await self.subscriptions.recipients(article_id, subs):
             if await outbox.enqueue(
                 self.conn, article_id, str(chat), "subscriber", now=now, silent=silent
@@ -261,18 +323,38 @@ class PublishingService:
                 n_subs += 1
         return Queued(n_channel, n_subs, 1)
 
-    async def post(self, article_id: int) -> PostOutcome:
-        """Queue an article for the channel again on purpose (/post)."""
-        channel = await self.channel_chat()
-        if channel is None:
+    async def post(
+        self, article_id: int, *, pin: bool = False, silent: bool = False
+    ) -> PostOutcome:
+        """Post an article now on purpose (/post): to every target, keywords ignored (the
+        editor chose it), ahead of each target's paced queue, optionally pinned and silent."""
+        if not self.targets.targets:
             return PostOutcome.NO_CHANNEL
         if await articles.get_article(self.conn, article_id) is None:
             return PostOutcome.NOT_FOUND
+        now = time.time()
         async with write_lock(self.conn):
-            await outbox.enqueue(
-                self.conn, article_id, channel, "channel", now=time.time(), manual=True
-            )
-        log.info("article %d queued for the channel by hand", article_id)
+            for target in self.targets.targets:
+                chat = await self._chat_of(target)
+                await outbox.enqueue(
+                    self.conn,
+                    article_id,
+                    chat,
+                    "channel",
+                    now=now,
+                    manual=True,
+                    topic=target.topic,
+                    silent=silent,
+                    pin=pin,
+                    priority=1,
+                )
+        log.info(
+            "article %d posted by hand to %d target(s)%s%s",
+            article_id,
+            len(self.targets.targets),
+            ", pinned" if pin else "",
+            ", silently" if silent else "",
+        )
         self.on_queued()
         return PostOutcome.QUEUED
 
@@ -283,14 +365,43 @@ class PublishingService:
         log.warning("channel posting paused: %s", reason)
 
     async def resume(self) -> bool:
-        """Resume channel posting; False when it was not paused."""
+        """Resume channel posting and every target paused alone; False when none was paused."""
         async with write_lock(self.conn):
             was = await state.paused(self.conn)
             await state.set_paused(self.conn, None)
-        if was is not None:
-            log.info("channel posting resumed")
+            targets = await targets_store.resume(self.conn)
+        if was is not None or targets:
+            log.info("channel posting resumed (%d target(s) paused alone)", targets)
         self.on_queued()
-        return was is not None
+        return was is not None or targets > 0
+
+    async def resume_target(self, chat: str, topic: int | None) -> ResumeOutcome:
+        """Resume one target paused alone (/resume <chat> [topic])."""
+        target = self.targets.find(chat, topic)
+        if target is None:
+            return ResumeOutcome.UNKNOWN_TARGET
+        key = target_key(await self._chat_of(target), target.topic)
+        async with write_lock(self.conn):
+            resumed = await targets_store.resume(self.conn, key)
+        if not resumed:
+            return ResumeOutcome.NOT_PAUSED
+        log.info("target %s resumed", target)
+        self.on_queued()
+        return ResumeOutcome.RESUMED
+
+    async def target_status(self) -> tuple[TargetStatus, ...]:
+        """Each configured target's counts and pause, then chats with rows but no target now."""
+        counts = await targets_store.counts(self.conn)
+        paused = await targets_store.paused(self.conn)
+        out: list[TargetStatus] = []
+        for target in self.targets.targets:
+            chat = await self._chat_of(target)
+            where = (chat, target.topic)
+            reason = paused.get(target_key(*where))
+            out.append(TargetStatus(chat, target.topic, counts.pop(where, TargetCounts()), reason))
+        for (chat, topic), c in counts.items():
+            out.append(TargetStatus(chat, topic, c, paused.get(target_key(chat, topic))))
+        return tuple(out)
 
     async def status(self) -> PublishingStatus:
         """Counts and channel state for /stats."""
@@ -304,4 +415,5 @@ class PublishingService:
             paused=await state.paused(self.conn),
             corrections=await followups_store.correction_stats(self.conn),
             feeds=tuple(await feed_states(self.conn, list(self.feeds))),
+            targets=await self.target_status(),
         )

@@ -17,17 +17,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiosqlite
 
 from bot.config import WithdrawnPosts
 from bot.models import Note
 from bot.observe import NO_OBSERVER, Observer
+from bot.quiet import QuietHours, QuietMode
 from bot.services.edits import Step, Steps
 from bot.services.notes import queue_notes
 from bot.services.publishing import (
     BadMessage,
     CannotDelete,
+    CannotPin,
     ChatMigrated,
     ChatUnavailable,
     MessageGone,
@@ -36,9 +39,11 @@ from bot.services.publishing import (
     SendError,
     TransientError,
 )
+from bot.services.targets import TargetRules
 from bot.services.ticks import Scheduler  # re-export: the tick loop moved to ticks.py
 from bot.store import followups as followups_store
 from bot.store import outbox, state, subscribers
+from bot.store import targets as targets_store
 from bot.store.db import unlocked_transaction, write_lock
 from bot.store.followups import WITHDRAWN
 from bot.store.outbox import Delivery
@@ -140,11 +145,25 @@ class Deliverer:
         admin_ids: frozenset[int] = frozenset(),
         withdrawn_posts: WithdrawnPosts = "notice",
         observer: Observer = NO_OBSERVER,
+        targets: TargetRules | None = None,
+        quiet: QuietHours | None = None,
+        quiet_mode: QuietMode = "silent",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.conn = conn
         self.publisher = publisher
         self.observer = observer
-        self.steps = Steps(conn, publisher, withdrawn_posts=withdrawn_posts)
+        self.quiet = quiet
+        self.quiet_mode = quiet_mode
+        self.clock = clock
+        """The wall clock the quiet hours are read on (tests stand at any hour)."""
+        self.steps = Steps(
+            conn,
+            publisher,
+            withdrawn_posts=withdrawn_posts,
+            targets=targets,
+            quiet_now=self.quiet_now,
+        )
         self.pacing = pacing or Pacing()
         self.pacer = Pacer(self.pacing)
         self.admin_ids = admin_ids
@@ -177,13 +196,30 @@ class Deliverer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(delay, self.pacing.idle_poll))
 
+    def quiet_now(self) -> bool:
+        """Inside the quiet hours now? Then whatever is sent goes without a notification."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        return self.quiet is not None and self.quiet.contains(now)
+
+    def _held_for(self) -> float:
+        """QUIET_MODE=hold inside the window: seconds until it ends (0: nothing is held)."""
+        if self.quiet is None or self.quiet_mode != "hold" or not self.quiet_now():
+            return 0.0
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        return max(0.01, (self.quiet.release_at(now) - now).total_seconds())
+
     async def run_once(self, limit: int = 200) -> float:
-        """Send what the pacer allows now; return seconds until something may be sendable."""
+        """Send what the pacer allows now; return seconds until something may be sendable.
+
+        With QUIET_MODE=hold inside the quiet hours the posts and alerts wait (not /post's,
+        edits or notes): they go in order, paced, once the window ends."""
         include_channel = await state.paused(self.conn) is None
+        held_for = self._held_for()
+        hold = held_for > 0
         heads = await outbox.due_heads(
-            self.conn, time.time(), include_channel=include_channel, limit=limit
+            self.conn, time.time(), include_channel=include_channel, hold=hold, limit=limit
         )
-        wait, sent = math.inf, False
+        wait, sent = (held_for if hold else math.inf), False
         for delivery in heads:
             if self._stopping:
                 return 0.0
@@ -198,7 +234,7 @@ class Deliverer:
         if sent:
             return 0.0
         if len(heads) < limit:
-            nxt = await outbox.next_try_at(self.conn, include_channel=include_channel)
+            nxt = await outbox.next_try_at(self.conn, include_channel=include_channel, hold=hold)
             if nxt is not None:
                 wait = min(wait, max(0.01, nxt - time.time()))
         return wait
@@ -245,7 +281,10 @@ class Deliverer:
             if step is None:
                 await outbox.cancel(self.conn, d.id, reason=WITHDRAWN)
                 return None
-            if d.kind == "channel" and await state.paused(self.conn) is not None:
+            if d.kind == "channel" and (
+                await state.paused(self.conn) is not None
+                or await targets_store.is_paused(self.conn, d.chat_id, d.topic)
+            ):
                 return None  # paused while this pass was running
             return await outbox.claim(self.conn, d.id, now=time.time(), lease=self.pacing.lease)
 
@@ -281,15 +320,26 @@ class Deliverer:
                 await state.record_migration(self.conn, d.chat_id, new)
                 await outbox.move_chat(self.conn, d.chat_id, new)
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
-            reason = f"Telegram refused the channel {d.chat_id}: {exc.description}"
-            log.error("%s; channel posting paused, queue kept", reason)
+            target = str(self.steps.target(d))
+            reason = f"Telegram refused {target}: {exc.description}"
+            log.error("%s; this target paused, its queue kept, the others go on", reason)
             async with unlocked_transaction(self.conn):
-                await state.set_paused(self.conn, reason)
+                key = targets_store.target_key(d.chat_id, d.topic)
+                await targets_store.pause(self.conn, key, reason, now=now)
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=True, claim=claim
                 )
-                note = Note("channel_paused", {"reason": reason})
+                note = Note("target_paused", {"target": target, "reason": exc.description})
                 await queue_notes(self.conn, self.admin_ids, note, now=now)
+        elif isinstance(exc, CannotPin):
+            target = str(self.steps.target(d))
+            log.error("could not pin article %s in %s: %s", d.article_id, target, exc)
+            async with unlocked_transaction(self.conn):
+                await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
+                values = {"target": target, "reason": exc.description}
+                note = Note("pin_failed", values | {"article": str(d.article_id)})
+                await queue_notes(self.conn, self.admin_ids, note, now=now)
+            return "failed"
         elif isinstance(exc, ChatUnavailable) and d.kind == "note":
             log.warning("admin %s cannot get the bot's note: %s", d.chat_id, exc)
             await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)

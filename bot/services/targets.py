@@ -18,6 +18,11 @@ class TargetRules:
     def __init__(self, targets: Sequence[Target], search: Matcher) -> None:
         self.targets = tuple(targets)
         self.search = search
+        self._by_key = {t.key: t for t in self.targets}
+
+    def find(self, chat_id: str, topic: int | None) -> Target | None:
+        """The configured target an outbox row goes to (None: a chat no longer configured)."""
+        return self._by_key.get((chat_id.lower(), topic))
 
     async def for_article(self, article_id: int) -> tuple[Target, ...]:
         """The targets that get this article, in the file's order."""

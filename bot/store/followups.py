@@ -53,7 +53,8 @@ async def queue_stale(
     ``alert_since``; withdrawn articles not at all when ``keep_withdrawn``)."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, action, parent_id, "
-        "created_at, next_try_at) SELECT p.article_id, p.chat_id, p.kind, 'edit', p.id, :now, 0 "
+        "created_at, next_try_at, topic) "
+        "SELECT p.article_id, p.chat_id, p.kind, 'edit', p.id, :now, 0, p.topic "
         f"FROM deliveries p WHERE p.id IN ({_STALE}) ORDER BY p.id",
         {"now": now, "alert_since": alert_since, "keep": int(keep_withdrawn)},
     )
@@ -64,7 +65,8 @@ async def queue_one(conn: aiosqlite.Connection, parent_id: int, *, now: float) -
     """Queue a follow-up for this sent message unless one is queued already."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, action, parent_id, "
-        "created_at, next_try_at) SELECT article_id, chat_id, kind, 'edit', id, :now, 0 "
+        "created_at, next_try_at, topic) SELECT article_id, chat_id, kind, 'edit', id, :now, 0, "
+        "topic "
         "FROM deliveries WHERE id = :id",
         {"id": parent_id, "now": now},
     )

@@ -1,7 +1,8 @@
 """The durable outbox: a row per (article, chat) before sending; 'sent' once Telegram accepts.
 
-Status moves queued → sent | failed | cancelled. Only the oldest queued row of a chat (its head) is
-ever eligible, so a later article never overtakes an earlier one stuck in retry for that chat.
+Status moves queued → sent | failed | cancelled. Only the head of a target (chat and forum topic:
+its /post rows first, then its oldest queued row) is ever eligible, so a later article never
+overtakes an earlier one stuck in retry for that target.
 Writers hold ``db.write_lock(conn)``; these functions never open transactions themselves.
 
 Claims, so that no lock is held while Telegram answers: the deliverer ``claim``s the row it is
@@ -52,7 +53,7 @@ class Delivery:
     note: Note | None = None
     """What a 'note' row says."""
     action: str = "send"
-    """'send' (a new message or a note), 'edit' (a follow-up of ``parent_id``)."""
+    """'send' (a new message or a note), 'edit' (a follow-up of ``parent_id``), 'pin'."""
     parent_id: int | None = None
     revision: int | None = None
     """Send rows: the article revision the message shows now (store/followups.py)."""
@@ -167,30 +168,57 @@ async def enqueue_note(conn: aiosqlite.Connection, chat_id: str, note: Note, *, 
 
 
 _HEADS = (
-    "SELECT d.* FROM deliveries d JOIN (SELECT chat_id, MIN(id) AS id FROM deliveries "
-    "WHERE status = 'queued' GROUP BY chat_id) h ON h.id = d.id "
-    "WHERE (:channel OR d.kind != 'channel') "
+    "SELECT * FROM (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.chat_id, IFNULL(d.topic, 0) "
+    "ORDER BY d.priority DESC, d.id) AS head FROM deliveries d WHERE d.status = 'queued' "
+    "AND (:channel OR d.kind != 'channel') "
+    "AND NOT (:hold AND d.action = 'send' AND d.manual = 0 "
+    "AND d.kind IN ('channel', 'subscriber')) "
+    "AND NOT (d.kind = 'channel' AND d.chat_id || '|' || IFNULL(d.topic, '') IN "
+    "(SELECT target FROM target_state))) WHERE head = 1 "
 )
+"""The head of each target (chat, topic): its highest-priority, then oldest, queued row, leaving
+out channel rows while all posting is paused, send rows held by the quiet hours (QUIET_MODE=hold;
+not /post's), and the rows of a target paused alone (target_state)."""
 
 
 async def due_heads(
-    conn: aiosqlite.Connection, now: float, *, include_channel: bool, limit: int = 200
+    conn: aiosqlite.Connection,
+    now: float,
+    *,
+    include_channel: bool,
+    hold: bool = False,
+    limit: int = 200,
 ) -> list[Delivery]:
-    """The oldest queued delivery of each chat whose next try time has come, oldest first."""
+    """The head of each chat (each topic of a forum) whose next try time has come: /post's rows
+    first, then oldest first."""
     async with conn.execute(
-        _HEADS + "AND d.next_try_at <= :now ORDER BY d.id LIMIT :limit",
-        {"channel": int(include_channel), "now": now, "limit": limit},
+        _HEADS + "AND next_try_at <= :now ORDER BY priority DESC, id LIMIT :limit",
+        {"channel": int(include_channel), "hold": int(hold), "now": now, "limit": limit},
     ) as cur:
         return [_delivery(r) for r in await cur.fetchall()]
 
 
-async def next_try_at(conn: aiosqlite.Connection, *, include_channel: bool) -> float | None:
-    """When the earliest chat head becomes due (None: nothing queued)."""
+async def next_try_at(
+    conn: aiosqlite.Connection, *, include_channel: bool, hold: bool = False
+) -> float | None:
+    """When the earliest head becomes due (None: nothing queued)."""
     async with conn.execute(
-        "SELECT MIN(next_try_at) FROM (" + _HEADS + ")", {"channel": int(include_channel)}
+        "SELECT MIN(next_try_at) FROM (" + _HEADS + ")",
+        {"channel": int(include_channel), "hold": int(hold)},
     ) as cur:
         row = await cur.fetchone()
     return None if row is None or row[0] is None else float(row[0])
+
+
+async def enqueue_pin(conn: aiosqlite.Connection, parent_id: int, *, now: float) -> bool:
+    """Queue the pin of a sent message (/post … pin): a child row action 'pin'."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, action, parent_id, "
+        "created_at, next_try_at, topic, silent, priority) SELECT article_id, chat_id, kind, "
+        "'pin', id, :now, 0, topic, silent, priority FROM deliveries WHERE id = :id",
+        {"id": parent_id, "now": now},
+    )
+    return cur.rowcount == 1
 
 
 async def get(conn: aiosqlite.Connection, delivery_id: int) -> Delivery | None:

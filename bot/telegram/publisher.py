@@ -7,9 +7,9 @@ owning pacing and retries) acts on.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -23,10 +23,10 @@ from aiogram.exceptions import (
 )
 
 from bot.models import Article, Kind, Note
-from bot.quiet import QuietHours
 from bot.services.publishing import (
     BadMessage,
     CannotDelete,
+    CannotPin,
     ChatMigrated,
     ChatUnavailable,
     MessageGone,
@@ -116,8 +116,9 @@ async def _call(request: Awaitable[T], *, done_if: str | None = None) -> T | Non
 class AiogramPublisher:
     """Sends channel posts (through the post template) and subscriber alerts via an aiogram Bot.
 
-    Inside the quiet hours channel posts and alerts go out without a notification; the clock
-    is injected so tests can stand at any hour. ``utm`` (UTM_PARAMS) goes on links to the site.
+    Whether a message is silent is the deliverer's decision (the row, the target, the quiet
+    hours). ``renderers`` are the targets' own templates by path (None: POST_TEMPLATE's
+    ``renderer``); ``utm`` (UTM_PARAMS) goes on links to the site.
     """
 
     def __init__(
@@ -127,22 +128,15 @@ class AiogramPublisher:
         tz: ZoneInfo,
         timeout: int = 20,
         renderer: PostRenderer | None = None,
-        quiet: QuietHours | None = None,
-        clock: Callable[[], float] = time.time,
+        renderers: Mapping[Path, PostRenderer] | None = None,
         utm: UtmParams = (),
     ) -> None:
         self.bot = bot
         self.tz = tz
         self.timeout = timeout
         self.renderer = renderer
-        self.quiet = quiet
-        self.clock = clock
+        self.renderers = dict(renderers or {})
         self.utm = utm
-
-    def silent_now(self) -> bool:
-        """Are we inside the quiet hours?"""
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        return self.quiet is not None and self.quiet.contains(now)
 
     async def _username(self) -> str | None:
         try:
@@ -151,28 +145,47 @@ class AiogramPublisher:
         except Exception as exc:
             raise classify(exc) from exc
 
-    async def _post(self, article: Article | None, kind: Kind) -> Post:
-        """What ``article`` renders to in a chat of this kind (None: the withdrawal notice)."""
+    async def _post(
+        self, article: Article | None, kind: Kind, template: Path | None = None
+    ) -> Post:
+        """What ``article`` renders to in a chat of this kind (None: the withdrawal notice),
+        with the target's ``template`` when it has one."""
         if article is None:
             return withdrawn_notice()
         username = await self._username()
         if kind == "channel":
-            return channel_post(article, self.tz, username, renderer=self.renderer, utm=self.utm)
+            renderer = self.renderers.get(template, self.renderer) if template else self.renderer
+            return channel_post(article, self.tz, username, renderer=renderer, utm=self.utm)
         return subscriber_alert(article, self.tz, username, self.utm)
 
-    async def digest(self, article: Article | None, *, kind: Kind) -> str:
+    async def digest(
+        self, article: Article | None, *, kind: Kind, template: Path | None = None
+    ) -> str:
         """The hash of what the article's message shows (edits that change nothing are skipped)."""
-        return digest(await self._post(article, kind))
+        return digest(await self._post(article, kind, template))
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
-        """Send one outbox message; raises a SendError subclass when Telegram refuses."""
-        post = await self._post(article, kind)
-        return await self._send(chat_id, post, silent=self.silent_now())
+    async def send_article(
+        self,
+        chat_id: str,
+        article: Article,
+        *,
+        kind: Kind,
+        topic: int | None = None,
+        silent: bool = False,
+        template: Path | None = None,
+    ) -> int | None:
+        """Send one outbox message (to a forum ``topic``: message_thread_id); raises a SendError
+        subclass when Telegram refuses."""
+        post = await self._post(article, kind, template)
+        return await self._send(chat_id, post, silent=silent, topic=topic)
 
-    async def _send(self, chat_id: str, post: Post, *, silent: bool = False) -> int | None:
+    async def _send(
+        self, chat_id: str, post: Post, *, silent: bool = False, topic: int | None = None
+    ) -> int | None:
         message = await _call(
             self.bot.send_message(
                 chat_id=chat_ref(chat_id),
+                message_thread_id=topic,
                 text=post.text,
                 parse_mode="HTML",
                 reply_markup=post.markup,
@@ -182,6 +195,21 @@ class AiogramPublisher:
             )
         )
         return None if message is None else message.message_id
+
+    async def pin_message(self, chat_id: str, message_id: int, *, silent: bool) -> None:
+        """Pin a sent message; any 400 (no right to pin, message gone) is CannotPin: the post
+        stays, the pin is not retried. A 403 still says the chat is lost to us."""
+        try:
+            await self.bot.pin_chat_message(
+                chat_id=chat_ref(chat_id),
+                message_id=message_id,
+                disable_notification=True if silent else None,
+                request_timeout=self.timeout,
+            )
+        except TelegramBadRequest as exc:
+            raise CannotPin(f"400 {exc.message}") from exc
+        except Exception as exc:
+            raise classify(exc) from exc
 
     async def send_note(self, chat_id: str, note: Note) -> int | None:
         """Send one admin note from the outbox, rendered from the catalogue (staff: Russian)."""
@@ -208,13 +236,19 @@ class AiogramPublisher:
         return escape(value)
 
     async def edit_message(
-        self, chat_id: str, message_id: int, article: Article | None, *, kind: Kind
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        *,
+        kind: Kind,
+        template: Path | None = None,
     ) -> None:
         """Edit a sent message to the article's rendering now (text, buttons and image preview
         as a send would have them), or to the withdrawal notice (no button, no preview);
         Telegram's "message is not modified" means it already shows that. An edit never
         notifies, so the quiet hours do not apply."""
-        post = await self._post(article, kind)
+        post = await self._post(article, kind, template)
         await _call(
             self.bot.edit_message_text(
                 chat_id=chat_ref(chat_id),

@@ -232,8 +232,7 @@ RUSSIAN_ONLY: dict[str, str] = {
     "paused": "Публикация в канал приостановлена. Очередь сохранена; /resume — дальше.",
     "resumed": "Публикация в канал возобновлена.",
     "not_paused": "Публикация и не была остановлена.",
-    "post_usage": "Использование: <code>/post &lt;номер статьи&gt;</code>",
-    "post_queued": "Статья {id} поставлена в очередь канала.",
+    "post_usage": "Использование: <code>/post &lt;номер статьи&gt; [pin] [silent]</code>",
     "post_paused": "Публикация сейчас приостановлена: /resume.",
     "post_no_channel": "Канал не настроен (CHANNEL_ID пуст).",
     "post_missing": "Статьи {id} нет.",
@@ -250,11 +249,31 @@ RUSSIAN_ONLY: dict[str, str] = {
     "field_text": "текст",
     "field_date": "дата",
     "field_credit": "подпись к фото",
-    "channel_paused": (
-        "⚠️ Публикация в канал приостановлена.\n"
+    # issue 13: several targets, /post pin silent, /resume <chat> [topic], /stats per target
+    "target_paused": (
+        "⚠️ Публикация в {target} приостановлена.\n"
         "Причина: {reason}\n\n"
-        "Очередь сохранена. Исправьте права бота в канале и отправьте /resume."
+        "Остальные цели работают, очередь этой сохранена. Исправьте права бота и отправьте "
+        "/resume."
     ),
+    "pin_failed": (
+        "📌 Не удалось закрепить пост в {target}: {reason}\n"
+        "Пост опубликован и остаётся.\n{article}"
+    ),
+    "target_name": "{chat} (тема {topic})",
+    "stats_targets": "<b>Цели</b>",
+    "stats_target": (
+        "• {target}: в очереди {queued}, отправлено {sent}, изменено {edited}, "
+        "не удалось {failed}{paused}"
+    ),
+    "stats_target_paused": " — ⏸ приостановлена: {reason}",
+    "post_now": "Статья {id} уходит вне очереди во все цели ({n}){how}.",
+    "post_how_pin": ", с закреплением",
+    "post_how_silent": ", без звука",
+    "resume_target": "Публикация в {target} возобновлена.",
+    "resume_target_not_paused": "{target} и не была приостановлена.",
+    "resume_target_unknown": "Цели {target} нет среди целей публикации.",
+    "resume_usage": "Использование: <code>/resume [@канал|id [тема]]</code>",
 }
 
 TEXTS: dict[Lang, dict[str, str]] = {

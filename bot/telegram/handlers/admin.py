@@ -18,7 +18,14 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.models import IngestReport
 from bot.services.ingest import IngestError
-from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
+from bot.services.publishing import (
+    PostOutcome,
+    PublishingService,
+    PublishingStatus,
+    Queued,
+    ResumeOutcome,
+    TargetStatus,
+)
 from bot.services.search import SearchService
 from bot.store.feeds import FeedState
 from bot.telegram.commands import ADMIN_COMMANDS
@@ -127,10 +134,36 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
             )
             for d in o.recent_failures
         ]
+    if s.targets:
+        lines.append(t(lang, "stats_targets"))
+        lines += [target_line(x, lang) for x in s.targets]
     if s.feeds:
         lines.append(t(lang, "stats_feeds"))
         lines += [feed_line(f, tz, lang) for f in s.feeds]
     return "\n".join(lines)
+
+
+def target_name(chat: str, topic: int | None, lang: Lang) -> str:
+    """A target as /stats and /resume name it."""
+    if topic is None:
+        return escape(chat)
+    return t(lang, "target_name", chat=escape(chat), topic=topic)
+
+
+def target_line(x: TargetStatus, lang: Lang) -> str:
+    """One target in /stats: its posts queued and sent, edits, failures, and its pause."""
+    c = x.counts
+    paused = t(lang, "stats_target_paused", reason=_short(x.paused, 200)) if x.paused else ""
+    return t(
+        lang,
+        "stats_target",
+        target=target_name(x.chat, x.topic, lang),
+        queued=c.queued,
+        sent=c.sent,
+        edited=c.edited,
+        failed=c.failed,
+        paused=paused,
+    )
 
 
 def feed_line(f: FeedState, tz: ZoneInfo, lang: Lang) -> str:
@@ -176,10 +209,27 @@ async def pause(message: Message, publishing: PublishingService, lang: Lang) -> 
     await message.answer(t(lang, "paused"))
 
 
-async def resume(message: Message, publishing: PublishingService, lang: Lang) -> None:
-    """Resume channel posting and send what waited."""
-    was_paused = await publishing.resume()
-    await message.answer(t(lang, "resumed" if was_paused else "not_paused"))
+async def resume(
+    message: Message, command: CommandObject, publishing: PublishingService, lang: Lang
+) -> None:
+    """Resume channel posting and every paused target (``/resume <chat> [topic]``: that one)
+    and send what waited."""
+    words = (command.args or "").split()
+    if not words:
+        was_paused = await publishing.resume()
+        await message.answer(t(lang, "resumed" if was_paused else "not_paused"))
+        return
+    if len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+        await message.answer(t(lang, "resume_usage"))
+        return
+    topic = int(words[1]) if len(words) == 2 else None
+    outcome = await publishing.resume_target(words[0], topic)
+    key = {
+        ResumeOutcome.RESUMED: "resume_target",
+        ResumeOutcome.NOT_PAUSED: "resume_target_not_paused",
+        ResumeOutcome.UNKNOWN_TARGET: "resume_target_unknown",
+    }[outcome]
+    await message.answer(t(lang, key, target=target_name(words[0], topic, lang)))
 
 
 def _article_id(command: CommandObject) -> int | None:
@@ -188,17 +238,32 @@ def _article_id(command: CommandObject) -> int | None:
     return int(arg) if arg.isdigit() else None
 
 
+POST_WORDS = frozenset({"pin", "silent"})
+"""What may follow the article id in /post."""
+
+
+def post_args(args: str | None) -> tuple[int, frozenset[str]] | None:
+    """``<id> [pin] [silent]`` (in any order) → the id and the words; None: not that."""
+    words = (args or "").split()
+    if not words or not words[0].isdigit() or not set(words[1:]) <= POST_WORDS:
+        return None
+    return int(words[0]), frozenset(words[1:])
+
+
 async def post(
     message: Message, command: CommandObject, publishing: PublishingService, lang: Lang
 ) -> None:
-    """Queue an article for the channel again on purpose."""
-    arg = _article_id(command)
-    if arg is None:
+    """Post an article now to every target, ahead of the paced queue, optionally pinned and
+    without a notification."""
+    parsed = post_args(command.args)
+    if parsed is None:
         await message.answer(t(lang, "post_usage"))
         return
-    outcome = await publishing.post(arg)
+    arg, words = parsed
+    outcome = await publishing.post(arg, pin="pin" in words, silent="silent" in words)
     if outcome is PostOutcome.QUEUED:
-        text = t(lang, "post_queued", id=arg)
+        how = "".join(t(lang, f"post_how_{w}") for w in ("pin", "silent") if w in words)
+        text = t(lang, "post_now", id=arg, n=len(publishing.targets.targets), how=how)
         if (await publishing.status()).paused:
             text += " " + t(lang, "post_paused")
     elif outcome is PostOutcome.NO_CHANNEL:
