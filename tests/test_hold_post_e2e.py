@@ -23,9 +23,8 @@ from tests.helpers import (
     delivery_settings,
     old_database,
     say,
-    start_fast_bot,
 )
-from tests.test_targets_e2e import SECOND, seed, started, titles, with_targets
+from tests.test_targets_e2e import SECOND, running, seed, stats_of, titles, with_targets
 
 READER = 7
 
@@ -43,10 +42,7 @@ async def test_quiet_hours_hold_posts_until_the_window_ends(
         quiet_mode="hold",
     )
     now = [datetime(2025, 5, 21, 23, 30, tzinfo=MSK).timestamp()]
-    app = await start_fast_bot(cfg, fake, clock=lambda: now[0])
-    try:
-        await fake.wait_for_request("getUpdates")
-        await started(app)
+    async with running(cfg, fake, clock=lambda: now[0]) as app:
         assert "Готово" in (await say(fake, READER, "/subscribe"))[0].text  # replies: at once
         seed(cfg, "n2.txt", "Вторая ночная", "Текст.", 2)
         seed(cfg, "n1.txt", "Первая ночная", "Текст.", 1)
@@ -75,9 +71,6 @@ async def test_quiet_hours_hold_posts_until_the_window_ends(
         assert not any(m.silent for m in posts + alerts)  # the morning: with a notification
         gaps = [b.time - a.time for a, b in itertools.pairwise(posts)]
         assert min(gaps) >= FAST.chat_interval * 0.9  # paced, as any burst
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
@@ -88,9 +81,7 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
     cfg = with_targets(
         settings, tmp_path, '[[target]]\nchat = "@news"\n\n[[target]]\nchat = "@second"\n'
     )
-    app = await started(await start_fast_bot(cfg, fake))
-    try:
-        await fake.wait_for_request("getUpdates")
+    async with running(cfg, fake) as app:
         assert "Использование" in (await say(fake, ADMIN, "/post 1 loud"))[0].text
         assert "Статьи 9999 нет" in (await say(fake, ADMIN, "/post 9999 pin"))[0].text
         await say(fake, ADMIN, "/pause")
@@ -121,13 +112,10 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
         assert fake.chat("@second").pinned == [] and not second[0].deleted  # the post stays
         [note] = [m for m in await fake.wait_for_messages(ADMIN, 1) if "закрепить" in m.text]
         assert "@second" in note.text and "not enough rights" in note.text
-        stats = (await say(fake, ADMIN, "/stats"))[0].text
+        stats = await stats_of(fake)
         assert "@news: в очереди 0, отправлено 3, изменено 0, не удалось 0" in stats
         assert "@second: в очереди 0, отправлено 3, изменено 0, не удалось 1" in stats
         assert "not enough rights" in stats  # among the latest failures
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Path) -> None:

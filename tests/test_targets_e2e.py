@@ -4,7 +4,9 @@ by a 403 or a deleted topic while the others go on, corrections following every 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.helpers import (
     channel,
     delivery_settings,
     say,
-    start_delivery_bot,
+    start_fast_bot,
     wait_until,
     write_seed,
 )
@@ -38,14 +40,29 @@ def with_targets(settings: Settings, tmp_path: Path, toml: str) -> Settings:
     return replace(delivery_settings(settings), targets_file=path, targets=load_targets(path))
 
 
-async def started(app: BotApp) -> BotApp:
-    """Once the first tick has announced the seeds already there (none of them is posted)."""
+@contextlib.asynccontextmanager
+async def running(
+    cfg: Settings, fake: FakeTelegram, clock: Callable[[], float] = time.time
+) -> AsyncIterator[BotApp]:
+    """The bot (FAST pacing) polling ``fake``, once its first tick has announced the seeds
+    already there (none of them is posted); the fake's behaviour checks pass at the end."""
+    app = await start_fast_bot(cfg, fake, clock=clock)
+    try:
 
-    async def backlog_done() -> bool:
-        return await state.get(app.conn, state.BACKLOG_DONE) is not None
+        async def backlog_done() -> bool:
+            return await state.get(app.conn, state.BACKLOG_DONE) is not None
 
-    await wait_until(backlog_done)
-    return app
+        await fake.wait_for_request("getUpdates")
+        await wait_until(backlog_done)
+        yield app
+        fake.assert_clean()
+    finally:
+        await app.stop()
+
+
+async def stats_of(fake: FakeTelegram) -> str:
+    """The admin's /stats answer."""
+    return (await say(fake, ADMIN, "/stats"))[0].text
 
 
 def seed(cfg: Settings, name: str, title: str, text: str, hour: int) -> None:
@@ -73,8 +90,7 @@ async def test_two_targets_a_keyword_rule_and_a_topic(
         f'[[target]]\nchat = "@news"\n\n[[target]]\nchat = {FORUM}\ntopic = {forum}\n'
         'keywords = ["Беларусь"]\n',
     )
-    app = await started(await start_delivery_bot(cfg, fake))
-    try:
+    async with running(cfg, fake):
         seed(cfg, "x1.txt", "Погода на выходные", "Будет тепло.", 10)
         seed(cfg, "x2.txt", "Визит в Беларусь", "Делегация прибыла в Минск.", 9)
         seed(cfg, "x3.txt", "Соглашение с Беларусью", "Подписано соглашение.", 11)
@@ -94,12 +110,9 @@ async def test_two_targets_a_keyword_rule_and_a_topic(
             assert r.params["message_thread_id"] == str(forum)
         to_news = fake.calls("sendMessage", chat_id=channel(fake))
         assert all("message_thread_id" not in r.params for r in to_news)
-        stats = (await say(fake, ADMIN, "/stats"))[0].text
+        stats = await stats_of(fake)
         assert "@news: в очереди 0, отправлено 3, изменено 0, не удалось 0" in stats
         assert f"{FORUM} (тема {forum}): в очереди 0, отправлено 2" in stats
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_corrections_follow_every_targets_post_with_its_template(
@@ -112,8 +125,7 @@ async def test_corrections_follow_every_targets_post_with_its_template(
         f'[[target]]\nchat = "@news"\n\n[[target]]\nchat = {FORUM}\ntopic = {forum}\n'
         'template = "forum.html"\n',
     )
-    app = await started(await start_delivery_bot(cfg, fake))
-    try:
+    async with running(cfg, fake):
         write_seed(cfg.seeds_dir, "c.txt", "Новость для двоих", ["Первая версия текста."])
         [news_post] = await fake.wait_for_messages(channel(fake), 1)
         [forum_post] = await fake.wait_for_messages(FORUM, 1)
@@ -125,12 +137,9 @@ async def test_corrections_follow_every_targets_post_with_its_template(
         assert forum_post.html.endswith("FORUM-MARKER")  # the edit keeps this target's template
         assert "FORUM-MARKER" not in news_post.html
         assert len(fake.sent_messages(channel(fake))) == 1 and len(fake.sent_messages(FORUM)) == 1
-        stats = (await say(fake, ADMIN, "/stats"))[0].text
+        stats = await stats_of(fake)
         assert "@news: в очереди 0, отправлено 1, изменено 1, не удалось 0" in stats
         assert f"(тема {forum}): в очереди 0, отправлено 1, изменено 1" in stats
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_kicked_target_is_paused_alone_and_resumed(
@@ -140,8 +149,7 @@ async def test_a_kicked_target_is_paused_alone_and_resumed(
     cfg = with_targets(
         settings, tmp_path, '[[target]]\nchat = "@news"\n\n[[target]]\nchat = "@second"\n'
     )
-    app = await started(await start_delivery_bot(cfg, fake))
-    try:
+    async with running(cfg, fake) as app:
         fake.kick_bot("@news")
         seed(cfg, "k1.txt", "Первая после исключения", "Текст.", 9)
         await fake.wait_for_messages(SECOND, 1)
@@ -153,7 +161,7 @@ async def test_a_kicked_target_is_paused_alone_and_resumed(
         await fake.wait_for_messages(SECOND, 2)  # the other target keeps posting
         await fake.settle(0.5)
         assert len(fake.calls("sendMessage", chat_id=channel(fake))) == 1  # tried once only
-        stats = (await say(fake, ADMIN, "/stats"))[0].text
+        stats = await stats_of(fake)
         assert "@news: в очереди 2, отправлено 0" in stats and "приостановлена" in stats
         assert "@second: в очереди 0, отправлено 2" in stats
         unknown = (await say(fake, ADMIN, "/resume @nowhere"))[0].text
@@ -168,9 +176,6 @@ async def test_a_kicked_target_is_paused_alone_and_resumed(
         assert await targets_store.paused(app.conn) == {}
         again = (await say(fake, ADMIN, "/resume @news"))[0].text
         assert "не была приостановлена" in again
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_deleted_topic_pauses_its_target(
@@ -181,8 +186,7 @@ async def test_a_deleted_topic_pauses_its_target(
         tmp_path,
         f'[[target]]\nchat = "@news"\n\n[[target]]\nchat = {FORUM}\ntopic = {forum}\n',
     )
-    app = await started(await start_delivery_bot(cfg, fake))
-    try:
+    async with running(cfg, fake) as app:
         fake.delete_topic(FORUM, forum)
         write_seed(cfg.seeds_dir, "t1.txt", "В удалённую тему", ["Текст."])
         [note] = await fake.wait_for_messages(ADMIN, 1)
@@ -194,8 +198,5 @@ async def test_a_deleted_topic_pauses_its_target(
         assert fake.sent_messages(FORUM) == []
         assert len(fake.calls("sendMessage", chat_id=FORUM)) == 1  # paused after one refusal
         assert list(await targets_store.paused(app.conn)) == [f"{FORUM}|{forum}"]
-        stats = (await say(fake, ADMIN, "/stats"))[0].text
+        stats = await stats_of(fake)
         assert f"{FORUM} (тема {forum}): в очереди 2, отправлено 0" in stats
-        fake.assert_clean()
-    finally:
-        await app.stop()
