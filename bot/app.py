@@ -323,9 +323,9 @@ def _hook_scheduler(
         await bot.me()  # the posts' deep links name the bot: fail the start early without it
         scheduler.start()
         log.info(
-            "scheduler started: every %g s, channel %s, backlog %d",
+            "scheduler started: every %g s, target(s) %s, backlog %d",
             settings.post_interval,
-            settings.channel_id or "not configured",
+            ", ".join(map(str, targets_of(settings))) or "not configured",
             settings.post_backlog,
         )
         if feeds is not None:

@@ -333,8 +333,9 @@ async def move_chat(conn: aiosqlite.Connection, old: str, new: str) -> int:
     await conn.execute(
         "UPDATE deliveries SET status = 'cancelled', last_error = 'duplicate after migration' "
         "WHERE chat_id = :old AND status = 'queued' AND manual = 0 AND action = 'send' AND "
-        "article_id IN (SELECT article_id FROM deliveries WHERE chat_id = :new AND manual = 0 "
-        "AND action = 'send')",
+        "EXISTS (SELECT 1 FROM deliveries n WHERE n.chat_id = :new AND n.manual = 0 "
+        "AND n.action = 'send' AND n.article_id = deliveries.article_id "
+        "AND IFNULL(n.topic, 0) = IFNULL(deliveries.topic, 0))",
         {"old": old, "new": new},
     )
     cur = await conn.execute(
