@@ -46,6 +46,8 @@ class Sent:
     article_id: int
     kind: str
     at: float
+    topic: int | None = None
+    silent: bool = False
 
 
 @dataclass
@@ -75,7 +77,7 @@ class FakePublisher:
         queue = self.faults.get(chat_id)
         if queue:
             raise queue.pop(0)
-        self.sent.append(Sent(chat_id, article.id, kind, now))
+        self.sent.append(Sent(chat_id, article.id, kind, now, topic, silent))
         return len(self.sent)
 
     async def digest(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.models import Article, Kind, Target
+from bot.models import Target
 from bot.services.scheduler import Deliverer
 from bot.services.targets import TargetRules
 from bot.store import outbox
@@ -56,27 +56,6 @@ async def test_one_head_per_target_priority_first_pause_and_hold(
     assert heads_of(heads) == [("7", None, b)]  # /pause: no channel rows at all
 
 
-class TopicPublisher(FakePublisher):
-    """Also records where each post went and whether it was silent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.where: list[tuple[int | None, bool]] = []
-
-    async def send_article(
-        self,
-        chat_id: str,
-        article: Article,
-        *,
-        kind: Kind,
-        topic: int | None = None,
-        silent: bool = False,
-        template: Path | None = None,
-    ) -> int | None:
-        self.where.append((topic, silent))
-        return await super().send_article(chat_id, article, kind=kind)
-
-
 async def test_topics_of_one_forum_share_its_pacing_and_get_their_targets(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
@@ -88,9 +67,10 @@ async def test_topics_of_one_forum_share_its_pacing_and_get_their_targets(
     for i in range(3):
         seed_article(tmp_path / "seeds", i)
     assert (await pub_service.tick()).queued.channel == 6
-    pub = TopicPublisher()
+    pub = FakePublisher()
     await drain(Deliverer(conn, pub, pacing=replace(FAST, chat_interval=0.05), targets=rules))
     assert len(pub.sent) == 6 and {s.chat_id for s in pub.sent} == {FORUM}
-    assert sorted(pub.where) == [(5, False)] * 3 + [(6, True)] * 3  # the silent target
+    where = sorted((s.topic, s.silent) for s in pub.sent)
+    assert where == [(5, False)] * 3 + [(6, True)] * 3  # the silent target
     times = [s.at for s in pub.sent]
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.045  # one chat: 1 per interval
