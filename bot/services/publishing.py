@@ -21,7 +21,13 @@ from bot.config import WithdrawnPosts
 from bot.models import Article, IngestReport, Kind, Note, Subscription, Target
 from bot.services import followups
 from bot.services.subscriptions import SubscriptionService
-from bot.services.targets import TargetRules
+from bot.services.targets import (
+    ResumeOutcome,
+    TargetRules,
+    TargetStatus,
+    resume_target,
+    target_status,
+)
 from bot.store import articles, outbox, state
 from bot.store import followups as followups_store
 from bot.store import targets as targets_store
@@ -29,7 +35,6 @@ from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
 from bot.store.followups import CorrectionStats
 from bot.store.outbox import OutboxStats
-from bot.store.targets import TargetCounts, target_key
 from bot.targets import default_targets
 
 log = logging.getLogger(__name__)
@@ -172,33 +177,12 @@ class PublishingStatus:
     """Each target's counts (configured ones in the file's order, then any older chat)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TargetStatus:
-    """One target in /stats."""
-
-    chat: str
-    topic: int | None
-    counts: TargetCounts
-    paused: str | None = None
-
-    def __str__(self) -> str:
-        return self.chat if self.topic is None else f"{self.chat} topic {self.topic}"
-
-
 class PostOutcome(enum.StrEnum):
     """What /post <id> did."""
 
     QUEUED = enum.auto()
     NO_CHANNEL = enum.auto()
     NOT_FOUND = enum.auto()
-
-
-class ResumeOutcome(enum.StrEnum):
-    """What /resume [chat [topic]] did."""
-
-    RESUMED = enum.auto()
-    NOT_PAUSED = enum.auto()
-    UNKNOWN_TARGET = enum.auto()
 
 
 class Scanner(Protocol):
@@ -377,31 +361,10 @@ class PublishingService:
 
     async def resume_target(self, chat: str, topic: int | None) -> ResumeOutcome:
         """Resume one target paused alone (/resume <chat> [topic])."""
-        target = self.targets.find(chat, topic)
-        if target is None:
-            return ResumeOutcome.UNKNOWN_TARGET
-        key = target_key(await self._chat_of(target), target.topic)
-        async with write_lock(self.conn):
-            resumed = await targets_store.resume(self.conn, key)
-        if not resumed:
-            return ResumeOutcome.NOT_PAUSED
-        log.info("target %s resumed", target)
-        self.on_queued()
-        return ResumeOutcome.RESUMED
-
-    async def target_status(self) -> tuple[TargetStatus, ...]:
-        """Each configured target's counts and pause, then chats with rows but no target now."""
-        counts = await targets_store.counts(self.conn)
-        paused = await targets_store.paused(self.conn)
-        out: list[TargetStatus] = []
-        for target in self.targets.targets:
-            chat = await self._chat_of(target)
-            where = (chat, target.topic)
-            reason = paused.get(target_key(*where))
-            out.append(TargetStatus(chat, target.topic, counts.pop(where, TargetCounts()), reason))
-        for (chat, topic), c in counts.items():
-            out.append(TargetStatus(chat, topic, c, paused.get(target_key(chat, topic))))
-        return tuple(out)
+        outcome = await resume_target(self.conn, self.targets, chat, topic)
+        if outcome is ResumeOutcome.RESUMED:
+            self.on_queued()
+        return outcome
 
     async def status(self) -> PublishingStatus:
         """Counts and channel state for /stats."""
@@ -415,5 +378,5 @@ class PublishingService:
             paused=await state.paused(self.conn),
             corrections=await followups_store.correction_stats(self.conn),
             feeds=tuple(await feed_states(self.conn, list(self.feeds))),
-            targets=await self.target_status(),
+            targets=await target_status(self.conn, self.targets),
         )

@@ -1,13 +1,22 @@
 """Which targets an article goes to: every target without keywords, and those whose keywords
-match it with the same stemmed matching as keyword subscriptions (any keyword is enough)."""
+match it with the same stemmed matching as keyword subscriptions (any keyword is enough); and
+each target's state for /stats and /resume <chat> [topic]."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.models import Target
 from bot.services.subscriptions import Matcher
+from bot.store import state
+from bot.store import targets as store
+from bot.store.db import write_lock
+from bot.store.targets import TargetCounts, target_key
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +55,53 @@ class TargetRules:
         except Exception:  # one odd keyword must not keep the article from the other targets
             log.exception("matching article %d against keyword %r failed", article_id, keyword)
             return False
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """One target in /stats."""
+
+    chat: str
+    topic: int | None
+    counts: TargetCounts
+    paused: str | None = None
+
+
+class ResumeOutcome(enum.StrEnum):
+    """What /resume <chat> [topic] did."""
+
+    RESUMED = enum.auto()
+    NOT_PAUSED = enum.auto()
+    UNKNOWN_TARGET = enum.auto()
+
+
+async def target_status(
+    conn: aiosqlite.Connection, rules: TargetRules
+) -> tuple[TargetStatus, ...]:
+    """Each configured target's counts and pause, then chats with rows but no target now."""
+    counts = await store.counts(conn)
+    paused = await store.paused(conn)
+    out: list[TargetStatus] = []
+    for target in rules.targets:
+        where = (await state.resolve_chat(conn, target.chat), target.topic)
+        reason = paused.get(target_key(*where))
+        out.append(TargetStatus(*where, counts.pop(where, TargetCounts()), reason))
+    for (chat, topic), c in counts.items():
+        out.append(TargetStatus(chat, topic, c, paused.get(target_key(chat, topic))))
+    return tuple(out)
+
+
+async def resume_target(
+    conn: aiosqlite.Connection, rules: TargetRules, chat: str, topic: int | None
+) -> ResumeOutcome:
+    """Resume one target paused alone."""
+    target = rules.find(chat, topic)
+    if target is None:
+        return ResumeOutcome.UNKNOWN_TARGET
+    key = target_key(await state.resolve_chat(conn, target.chat), target.topic)
+    async with write_lock(conn):
+        resumed = await store.resume(conn, key)
+    if not resumed:
+        return ResumeOutcome.NOT_PAUSED
+    log.info("target %s resumed", target)
+    return ResumeOutcome.RESUMED

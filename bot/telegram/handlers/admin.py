@@ -18,15 +18,9 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.models import IngestReport
 from bot.services.ingest import IngestError
-from bot.services.publishing import (
-    PostOutcome,
-    PublishingService,
-    PublishingStatus,
-    Queued,
-    ResumeOutcome,
-    TargetStatus,
-)
+from bot.services.publishing import PostOutcome, PublishingService, PublishingStatus, Queued
 from bot.services.search import SearchService
+from bot.services.targets import ResumeOutcome, TargetStatus
 from bot.store.feeds import FeedState
 from bot.telegram.commands import ADMIN_COMMANDS
 from bot.telegram.filters import IsAdmin
