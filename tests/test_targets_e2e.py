@@ -82,7 +82,11 @@ async def forum(fake: FakeTelegram) -> AsyncIterator[int]:
 
 
 async def test_two_targets_a_keyword_rule_and_a_topic(
-    settings: Settings, tmp_path: Path, fake: FakeTelegram, forum: int
+    settings: Settings,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    forum: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     cfg = with_targets(
         settings,
@@ -113,6 +117,8 @@ async def test_two_targets_a_keyword_rule_and_a_topic(
         stats = await stats_of(fake)
         assert "@news: в очереди 0, отправлено 3, изменено 0, не удалось 0" in stats
         assert f"{FORUM} (тема {forum}): в очереди 0, отправлено 2" in stats
+    ignored = [r for r in caplog.records if "CHANNEL_ID (@news) is ignored" in r.getMessage()]
+    assert len(ignored) == 1  # the file wins over CHANNEL_ID, said once
 
 
 async def test_corrections_follow_every_targets_post_with_its_template(
