@@ -4,7 +4,8 @@ Topics exist only in supergroups with topics on (``is_forum``); a ``message_thre
 names no topic of the chat gives ``Bad Request: message thread not found``. pinChatMessage
 needs nothing in a private chat, ``can_pin_messages`` in a group and ``can_edit_messages`` in a
 channel (Bot API, pinChatMessage), else ``not enough rights to manage pinned messages in the
-chat``.
+chat``. A pin notifies a group's members unless ``disable_notification`` (``pin_notices``); in
+channels and private chats it never does.
 """
 
 from __future__ import annotations

@@ -176,6 +176,8 @@ async def pin_chat_message(srv: FakeTelegram, call: Call) -> Any:
     if msg.message_id in chat.pinned:
         chat.pinned.remove(msg.message_id)
     chat.pinned.append(msg.message_id)
+    if chat.type in ("group", "supergroup") and not call.flag("disable_notification"):
+        chat.pin_notices.append(msg.message_id)  # always silent in channels and private chats
     return True
 
 

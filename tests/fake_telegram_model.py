@@ -146,6 +146,7 @@ class FakeChat:
     topics: dict[int, str] = field(default_factory=dict)  # message_thread_id -> name
     bot_rights: dict[str, bool] | None = None  # None: an admin with every right (not private)
     pinned: list[int] = field(default_factory=list)  # message ids, oldest pin first
+    pin_notices: list[int] = field(default_factory=list)  # pins the members were notified of
 
     def to_dict(self) -> dict[str, Any]:
         """The Chat object."""

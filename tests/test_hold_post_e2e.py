@@ -27,6 +27,7 @@ from tests.helpers import (
 from tests.test_targets_e2e import SECOND, running, seed, stats_of, titles, with_targets
 
 READER = 7
+GROUP = -1009000000001
 
 
 async def queued(conn: aiosqlite.Connection, n: int) -> bool:
@@ -78,8 +79,12 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
 ) -> None:
     fake.add_channel("second", SECOND, "Второй канал")
     fake.set_bot_rights("@second", can_edit_messages=False)  # may post, may not pin
+    fake.add_chat(GROUP, "supergroup", title="Группа")
     cfg = with_targets(
-        settings, tmp_path, '[[target]]\nchat = "@news"\n\n[[target]]\nchat = "@second"\n'
+        settings,
+        tmp_path,
+        '[[target]]\nchat = "@news"\n\n[[target]]\nchat = "@second"\n\n'
+        f"[[target]]\nchat = {GROUP}\n",
     )
     async with running(cfg, fake) as app:
         assert "Использование" in (await say(fake, ADMIN, "/post 1 loud"))[0].text
@@ -89,24 +94,27 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
         seed(cfg, "q2.txt", "Очередная вторая", "Текст.", 2)
         await say(fake, ADMIN, "/reload")
         answer = (await say(fake, ADMIN, "/post 1 silent pin"))[0].text
-        assert "вне очереди во все цели (2), с закреплением, без звука" in answer
+        assert "вне очереди во все цели (3), с закреплением, без звука" in answer
         await fake.settle(0.5)
         assert fake.sent_messages(channel(fake)) == []  # nothing while paused
         await say(fake, ADMIN, "/resume")
         news = await fake.wait_for_messages(channel(fake), 3)
         second = await fake.wait_for_messages(SECOND, 3)
+        group = await fake.wait_for_messages(GROUP, 3)
         article = await app.app.search.article(1)
         assert article is not None
         article_1 = article.title.split("\n")[0]
-        for posts in (news, second):  # /post's row jumps the queue that waited
+        for posts in (news, second, group):  # /post's row jumps the queue that waited
             assert titles(fake, posts[0].chat_id) == [
                 article_1,
                 "Очередная первая",
                 "Очередная вторая",
             ]
             assert posts[0].silent and not posts[1].silent
-        await fake.wait_for_request("pinChatMessage", n=2)
+        await fake.wait_for_request("pinChatMessage", n=3)
         assert fake.chat("@news").pinned == [news[0].message_id]
+        assert fake.chat(GROUP).pinned == [group[0].message_id]
+        assert fake.chat(GROUP).pin_notices == []  # pinned silently: the members not notified
         [pin] = fake.calls("pinChatMessage", chat_id=channel(fake))
         assert pin.params["disable_notification"] in ("true", True)
         assert fake.chat("@second").pinned == [] and not second[0].deleted  # the post stays
@@ -115,7 +123,12 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
         stats = await stats_of(fake)
         assert "@news: в очереди 0, отправлено 3, изменено 0, не удалось 0" in stats
         assert "@second: в очереди 0, отправлено 3, изменено 0, не удалось 1" in stats
+        assert f"{GROUP}: в очереди 0, отправлено 3, изменено 0, не удалось 0" in stats
         assert "not enough rights" in stats  # among the latest failures
+        await say(fake, ADMIN, "/post 2 pin")  # not silent: the group's members hear of the pin
+        await fake.wait_for_request("pinChatMessage", n=6)
+        loud = fake.last_message(GROUP)
+        assert not loud.silent and fake.chat(GROUP).pin_notices == [loud.message_id]
 
 
 async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Path) -> None:
