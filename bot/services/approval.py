@@ -59,6 +59,7 @@ async def hold(conn: aiosqlite.Connection, policy: ApprovalPolicy, article_id: i
     queued = 0
     for admin in sorted(policy.admin_ids):
         queued += await outbox.enqueue(conn, article_id, str(admin), "preview", now=now)
+    log.info("article %d waits for approval: %d preview(s) queued", article_id, queued)
     return queued
 
 

@@ -57,6 +57,9 @@ class Steps:
         self.publisher = publisher
         self.withdrawn_posts = withdrawn_posts
         self.clock = clock
+        from bot.services.previews import PreviewSteps  # here: it builds on Step (cycle)
+
+        self.previews = PreviewSteps(conn, publisher)
 
     async def prepare(self, d: Delivery) -> Step | None:
         """The step for this row; None when it was cancelled instead (article withdrawn)."""
@@ -70,6 +73,8 @@ class Steps:
         article = await articles.get_article(self.conn, d.article_id or 0)
         if article is None:
             return None
+        if d.kind == "preview":
+            return await self.previews.send(d, article)
         kind = _kind(d)
         digest = await self.publisher.digest(article, kind=kind)
 
@@ -84,7 +89,10 @@ class Steps:
                 digest=digest,
             )
 
-        return Step(lambda: self.publisher.send_article(d.chat_id, article, kind=kind), done)
+        send, chat = self.publisher.send_article, d.chat_id
+        if d.silent:  # approval «Без звука»; publishers that never send silently need no flag
+            return Step(lambda: send(chat, article, kind=kind, silent=True), done)
+        return Step(lambda: send(chat, article, kind=kind), done)
 
     def _note(self, d: Delivery, note: Note) -> Step:
         async def done(claim: str | None, message_id: int | None) -> None:
@@ -132,6 +140,8 @@ class Steps:
 
         if parent.shown == "lost":
             return keep("message gone")
+        if parent.kind == "preview":
+            return await self.previews.follow(parent, current, record, keep)
         if article is not None:
             return await self._show(parent, article, record, keep)
         if self.withdrawn_posts == "keep" or parent.shown == "deleted":

@@ -19,9 +19,11 @@ import aiosqlite
 from bot.config import WithdrawnPosts
 from bot.models import Article, IngestReport, Kind, Note, Subscription
 from bot.services import followups
+from bot.services.approval import ApprovalPolicy, hold
 from bot.services.subscriptions import SubscriptionService
-from bot.store import articles, outbox, state
+from bot.store import approvals, articles, outbox, state
 from bot.store import followups as followups_store
+from bot.store.approvals import Approval
 from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
 from bot.store.followups import CorrectionStats
@@ -80,7 +82,9 @@ class Publisher(Protocol):
     ``article`` None in ``digest``/``edit_message`` means the withdrawal notice.
     """
 
-    async def send_article(self, chat_id: str, article: Article, *, kind: Kind) -> int | None:
+    async def send_article(
+        self, chat_id: str, article: Article, *, kind: Kind, silent: bool = False
+    ) -> int | None:
         """Send the channel post or subscriber card; returns Telegram's message_id."""
         ...
 
@@ -102,6 +106,30 @@ class Publisher(Protocol):
         """Send a private note to an admin; returns Telegram's message_id."""
         ...
 
+    async def preview_digest(
+        self, article: Article | None, approval: Approval, *, lang: str | None
+    ) -> str:
+        """The hash of an approval preview (the channel post, its state and buttons)."""
+        ...
+
+    async def send_preview(
+        self, chat_id: str, article: Article, approval: Approval, *, lang: str | None
+    ) -> int | None:
+        """Send an admin the approval preview (``lang``: their Telegram language_code)."""
+        ...
+
+    async def edit_preview(
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        approval: Approval,
+        *,
+        lang: str | None,
+    ) -> None:
+        """Show the article (None: withdrawn) and the approval's state now in a preview."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Queued:
@@ -110,10 +138,12 @@ class Queued:
     channel: int = 0
     subscribers: int = 0
     articles: int = 0
+    previews: int = 0
+    """Approval previews to admins (APPROVAL=on: posts wait for a decision)."""
 
     @property
     def total(self) -> int:
-        return self.channel + self.subscribers
+        return self.channel + self.subscribers + self.previews
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +167,8 @@ class PublishingStatus:
     corrections: CorrectionStats
     feeds: tuple[FeedState, ...] = ()
     """Each configured feed's health (FEEDS), in the configured order."""
+    pending_approvals: int | None = None
+    """Articles waiting for an admin's decision (None: APPROVAL is off and none wait)."""
 
 
 class PostOutcome(enum.StrEnum):
@@ -168,8 +200,11 @@ class PublishingService:
         feeds: tuple[str, ...] = (),
         admin_ids: frozenset[int] = frozenset(),
         withdrawn_posts: WithdrawnPosts = "notice",
+        approval: ApprovalPolicy | None = None,
     ) -> None:
         self.conn = conn
+        self.approval = approval
+        """APPROVAL=on: new articles get previews to the admins instead of posts."""
         self.admin_ids = admin_ids
         self.withdrawn_posts = withdrawn_posts
         self.ingestor = ingestor
@@ -211,7 +246,7 @@ class PublishingService:
         On a fresh database (no ``backlog_done`` state) every article is marked announced but
         only the newest ``backlog`` are queued.
         """
-        n_channel = n_subs = 0
+        n_channel = n_subs = n_previews = 0
         async with transaction(self.conn):
             pending = await outbox.unannounced(self.conn)
             fresh = await state.get(self.conn, state.BACKLOG_DONE) is None
@@ -219,9 +254,12 @@ class PublishingService:
             chosen = visible
             if fresh:
                 chosen = visible[len(visible) - self.backlog :] if self.backlog > 0 else []
-            subs = await self.subscriptions.everyone() if chosen else []
+            subs = await self.subscriptions.everyone() if chosen and not self.approval else []
             now = time.time()
             for aid in chosen:
+                if self.approval is not None:  # posted once an admin (or the timeout) decides
+                    n_previews += await hold(self.conn, self.approval, aid)
+                    continue
                 queued = await self._queue_article(aid, subs, now=now)
                 n_channel += queued.channel
                 n_subs += queued.subscribers
@@ -236,7 +274,7 @@ class PublishingService:
                 n_channel,
                 n_subs,
             )
-        return Queued(n_channel, n_subs, len(chosen))
+        return Queued(n_channel, n_subs, len(chosen), n_previews)
 
     async def release(self, article_id: int, *, silent: bool = False) -> Queued:
         """Queue one announced article's channel posts and subscriber alerts now (an approval
@@ -304,4 +342,9 @@ class PublishingService:
             paused=await state.paused(self.conn),
             corrections=await followups_store.correction_stats(self.conn),
             feeds=tuple(await feed_states(self.conn, list(self.feeds))),
+            pending_approvals=await self._pending_approvals(),
         )
+
+    async def _pending_approvals(self) -> int | None:
+        n = await approvals.count_pending(self.conn)
+        return n if n or self.approval is not None else None
