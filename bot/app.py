@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot.config import ConfigError, Settings
 from bot.observe import NO_OBSERVER, HealthPolicy, Observer
+from bot.services.approval import ApprovalPolicy, ApprovalService
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing
@@ -232,11 +233,17 @@ def _build_telegram(
         feeds=settings.feeds,
         admin_ids=settings.admin_ids,
         withdrawn_posts=settings.withdrawn_posts,
+        approval=_approval_policy(settings, clock),
     )
+    approvals = ApprovalService(conn, publishing, publishing.approval, on_queued=wake)
     schedule = feeds = None
     if deliverer is not None:
         schedule = Scheduler(
-            publishing, deliverer, interval=settings.post_interval, observer=observer
+            publishing,
+            deliverer,
+            interval=settings.post_interval,
+            observer=observer,
+            approvals=approvals,
         )
         if watch:
             schedule.also_run(Watcher(settings.seeds_dir, schedule.wake))
@@ -249,6 +256,7 @@ def _build_telegram(
         publishing=publishing,
         renderer=renderer,
         observer=observer,
+        approvals=approvals,
     )
     if schedule is not None:
         _hook_scheduler(schedule, dp, bot, settings, feeds)
@@ -266,6 +274,14 @@ def _build_telegram(
         health=health,
         feeds=feeds,
     )
+
+
+def _approval_policy(settings: Settings, clock: Callable[[], float]) -> ApprovalPolicy | None:
+    """APPROVAL=on: the admins decide, APPROVAL_TIMEOUT (minutes) and APPROVAL_DEFAULT."""
+    if not settings.approval:
+        return None
+    timeout = settings.approval_timeout * 60.0
+    return ApprovalPolicy(settings.admin_ids, timeout, settings.approval_default, clock)
 
 
 def _build_feeds(
