@@ -71,6 +71,8 @@ class App(Core):
     health: Health | None
     """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
     feeds: FeedService | None = None
+    approvals: ApprovalService | None = None
+    """APPROVAL: the admins' decisions and /pending (present, and idle, when it is off)."""
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -273,6 +275,7 @@ def _build_telegram(
         dp=dp,
         health=health,
         feeds=feeds,
+        approvals=approvals,
     )
 
 
