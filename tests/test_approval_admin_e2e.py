@@ -89,6 +89,34 @@ async def test_a_correction_while_pending_edits_the_previews(
         await app.stop()
 
 
+async def test_a_withdrawal_while_pending_puts_the_decision_on_hold(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    cfg = approval_settings(settings)
+    app = await start_approval_bot(cfg, fake)
+    try:
+        first, second = await new_article(fake, cfg)
+        data = first.buttons[-3]["callback_data"]
+        path = cfg.seeds_dir / "new.txt"
+        text = path.read_text("utf-8")
+        path.unlink()
+        on_hold = "⏸ Статья снята с публикации"
+        for p in (first, second):
+            await fake.wait_for(lambda p=p: decided(fake, p, on_hold), timeout=10)
+        press = fake.push_callback(ADMIN, data, message_id=first.message_id, check=False)
+        assert (await fake.wait_for_callback_answer(press))["text"].startswith(on_hold)
+        [listing] = await say(fake, ADMIN, "/pending")
+        assert "(снята)" in listing.text
+        path.write_text(text, "utf-8")  # back: the previews ask again
+        await fake.wait_for(lambda: labels(fake.message(ADMIN, first.message_id)), timeout=10)
+        assert fake.sent_messages(channel(fake)) == []
+        fake.press_button(ADMIN, "Опубликовать", message_id=first.message_id)
+        await fake.wait_for_messages(channel(fake), 1)
+        fake.assert_clean()
+    finally:
+        await app.stop()
+
+
 async def test_pending_lists_the_waiting_articles_for_admins_only(
     settings: Settings, fake: FakeTelegram
 ) -> None:
