@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 from bot.config import ApprovalDefault, Settings
@@ -40,6 +41,26 @@ async def start_approval_bot(
     app = await start_fast_bot(cfg, fake, clock=clock)
     await fake.wait_for_request("getUpdates")
     return app
+
+
+@contextlib.asynccontextmanager
+async def approval_bot(
+    settings: Settings,
+    fake: FakeTelegram,
+    *,
+    timeout: float = 0.0,
+    default: ApprovalDefault = "publish",
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[tuple[BotApp, Settings]]:
+    """The bot with APPROVAL=on and its settings; afterwards the fake must have seen no request
+    Telegram would refuse, and the bot is stopped either way."""
+    cfg = approval_settings(settings, timeout=timeout, default=default)
+    app = await start_approval_bot(cfg, fake, clock=clock)
+    try:
+        yield app, cfg
+        fake.assert_clean()
+    finally:
+        await app.stop()
 
 
 async def new_article(

@@ -13,11 +13,10 @@ from tests.approval_helpers import (
     EN_BUTTONS,
     RU_BUTTONS,
     STRANGER,
-    approval_settings,
+    approval_bot,
     decided,
     labels,
     new_article,
-    start_approval_bot,
 )
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import ADMIN, channel, say, write_seed
@@ -27,14 +26,9 @@ from tests.test_cli import TOKEN, run_bot
 async def test_buttons_keep_working_after_a_restart(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings, timeout=60.0)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake, timeout=60.0) as (_, cfg):
         first, second = await new_article(fake, cfg)
-    finally:
-        await app.stop()
-    app = await start_approval_bot(cfg, fake)  # a new App on the same database file
-    try:
+    async with approval_bot(settings, fake, timeout=60.0):  # a new App on the same database
         await fake.settle(0.8)
         assert len(fake.sent_messages(ADMIN)) == 1  # no second preview after the restart
         press = fake.press_button(ADMIN2, "Опубликовать", message_id=second.message_id)
@@ -42,17 +36,12 @@ async def test_buttons_keep_working_after_a_restart(
         await fake.wait_for_messages(channel(fake), 1)
         for preview in (first, second):
             await fake.wait_for(lambda p=preview: decided(fake, p, "✅ Опубликовано — Борис"))
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_an_english_admin_gets_english_buttons(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         [nothing] = await say(fake, ADMIN2, "/pending", lang="en")
         assert nothing.text == "Nothing waits for approval."
         first, second = await new_article(fake, cfg)
@@ -61,17 +50,12 @@ async def test_an_english_admin_gets_english_buttons(
         assert (await fake.wait_for_callback_answer(press))["text"] == "✅ Published — Борис"
         await fake.wait_for(lambda: decided(fake, second, "✅ Published — Борис"))
         await fake.wait_for(lambda: decided(fake, first, "✅ Опубликовано — Борис"))
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_correction_while_pending_edits_the_previews(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         first, second = await new_article(fake, cfg)
         write_seed(cfg.seeds_dir, "new.txt", "Армия начала манёвры", ["Манёвры отменили."])
         for p in (first, second):
@@ -84,17 +68,12 @@ async def test_a_correction_while_pending_edits_the_previews(
         fake.press_button(ADMIN, "Опубликовать", message_id=first.message_id)
         [post] = await fake.wait_for_messages(channel(fake), 1)
         assert post.html == edited_html and "Начались манёвры" not in post.text
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_withdrawal_while_pending_puts_the_decision_on_hold(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         first, second = await new_article(fake, cfg)
         data = first.buttons[-3]["callback_data"]
         path = cfg.seeds_dir / "new.txt"
@@ -112,17 +91,12 @@ async def test_a_withdrawal_while_pending_puts_the_decision_on_hold(
         assert fake.sent_messages(channel(fake)) == []
         fake.press_button(ADMIN, "Опубликовать", message_id=first.message_id)
         await fake.wait_for_messages(channel(fake), 1)
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_pending_lists_the_waiting_articles_for_admins_only(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings, timeout=30.0)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake, timeout=30.0) as (_app, cfg):
         [none] = await say(fake, ADMIN, "/pending")
         assert none.text == "Ничего не ждёт одобрения."
         first, _ = await new_article(fake, cfg)
@@ -140,9 +114,6 @@ async def test_pending_lists_the_waiting_articles_for_admins_only(
         for lang in ("ru", "en"):
             reader = fake.resolve_commands(STRANGER, language_code=lang)
             assert "pending" not in [c["command"] for c in reader]
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,10 @@ from tests.approval_helpers import (
     READER,
     RU_BUTTONS,
     STRANGER,
-    approval_settings,
+    approval_bot,
     decided,
     labels,
     new_article,
-    start_approval_bot,
 )
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import ADMIN, channel, say
@@ -28,9 +27,7 @@ from tests.helpers import ADMIN, channel, say
 async def test_publish_posts_exactly_the_preview_and_edits_both_previews(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         await say(fake, READER, "/subscribe")
         first, second = await new_article(fake, cfg)
         shown = (first.html, [b for b in first.buttons if "callback_data" not in b])
@@ -50,15 +47,10 @@ async def test_publish_posts_exactly_the_preview_and_edits_both_previews(
             assert fake.message(preview.chat.id, preview.message_id).html.endswith(shown[0])
         await fake.settle(0.5)
         assert len(fake.sent_messages(channel(fake))) == 1
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_silent_posts_without_a_notification(settings: Settings, fake: FakeTelegram) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         await say(fake, READER, "/subscribe")
         first, second = await new_article(fake, cfg)
         press = fake.press_button(ADMIN2, "Без звука", message_id=second.message_id)
@@ -70,17 +62,12 @@ async def test_silent_posts_without_a_notification(settings: Settings, fake: Fak
             await fake.wait_for(
                 lambda p=preview: decided(fake, p, "🔕 Опубликовано без звука — Борис")
             )
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_skip_posts_nothing_and_the_article_stays_searchable(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         await say(fake, READER, "/subscribe")
         first, second = await new_article(fake, cfg)
         press = fake.press_button(ADMIN, "Пропустить")
@@ -91,9 +78,6 @@ async def test_skip_posts_nothing_and_the_article_stays_searchable(
         assert fake.sent_messages(channel(fake)) == [] and len(fake.sent_messages(READER)) == 1
         [found] = await say(fake, READER, "/search манёвры")
         assert "Армия начала манёвры" in found.text
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 @pytest.mark.parametrize("default", ["publish", "skip"])
@@ -101,9 +85,12 @@ async def test_timeout_decides_with_the_default(
     settings: Settings, fake: FakeTelegram, default: ApprovalDefault
 ) -> None:
     shift = [0.0]
-    cfg = approval_settings(settings, timeout=1.0, default=default)
-    app = await start_approval_bot(cfg, fake, clock=lambda: time.time() + shift[0])
-    try:
+
+    def clock() -> float:
+        return time.time() + shift[0]
+
+    bot = approval_bot(settings, fake, timeout=1.0, default=default, clock=clock)
+    async with bot as (app, cfg):
         first, second = await new_article(fake, cfg)
         article_id = int(first.buttons[-1]["callback_data"].split(":")[1])
         await fake.settle(0.8)  # ticks before the deadline decide nothing
@@ -117,17 +104,12 @@ async def test_timeout_decides_with_the_default(
         row = await approvals.get(app.conn, article_id)
         status = "published" if default == "publish" else "skipped"
         assert row is not None and (row.status, row.decided_by) == (status, None)
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_a_non_admin_press_is_refused_and_changes_nothing(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (app, cfg):
         first, _ = await new_article(fake, cfg)
         data = first.buttons[-3]["callback_data"]
         [hello] = await say(fake, STRANGER, "/start")
@@ -138,17 +120,12 @@ async def test_a_non_admin_press_is_refused_and_changes_nothing(
         assert fake.sent_messages(channel(fake)) == []
         assert labels(fake.message(ADMIN, first.message_id)) == RU_BUTTONS
         assert await app.app.approvals.count_pending() == 1
-        fake.assert_clean()
-    finally:
-        await app.stop()
 
 
 async def test_two_admins_racing_one_wins_the_loser_is_told(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    cfg = approval_settings(settings)
-    app = await start_approval_bot(cfg, fake)
-    try:
+    async with approval_bot(settings, fake) as (_app, cfg):
         first, second = await new_article(fake, cfg)
         presses = [
             fake.press_button(ADMIN, "Опубликовать"),
@@ -165,6 +142,3 @@ async def test_two_admins_racing_one_wins_the_loser_is_told(
         await fake.settle(0.8)
         published = won[0].startswith("✅")
         assert len(fake.sent_messages(channel(fake))) == (1 if published else 0)
-        fake.assert_clean()
-    finally:
-        await app.stop()

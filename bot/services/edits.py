@@ -42,6 +42,23 @@ def _kind(d: Delivery) -> Kind:
     return "channel" if d.kind == "channel" else "subscriber"
 
 
+def sent_as(conn: aiosqlite.Connection, d: Delivery, revision: int, digest: str) -> Done:
+    """Records a send row's success: the message shows this revision, hashed as ``digest``."""
+
+    async def done(claim: str | None, message_id: int | None) -> None:
+        await outbox.mark_sent(
+            conn,
+            d.id,
+            message_id=message_id,
+            now=time.time(),
+            claim=claim,
+            revision=revision,
+            digest=digest,
+        )
+
+    return done
+
+
 class Steps:
     """Builds the Step of each outbox row from the store and the Publisher."""
 
@@ -77,18 +94,7 @@ class Steps:
             return await self.previews.send(d, article)
         kind = _kind(d)
         digest = await self.publisher.digest(article, kind=kind)
-
-        async def done(claim: str | None, message_id: int | None) -> None:
-            await outbox.mark_sent(
-                self.conn,
-                d.id,
-                message_id=message_id,
-                now=time.time(),
-                claim=claim,
-                revision=article.revision,
-                digest=digest,
-            )
-
+        done = sent_as(self.conn, d, article.revision, digest)
         send, chat = self.publisher.send_article, d.chat_id
         if d.silent:  # approval «Без звука»; publishers that never send silently need no flag
             return Step(lambda: send(chat, article, kind=kind, silent=True), done)

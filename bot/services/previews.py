@@ -14,9 +14,9 @@ from collections.abc import Callable
 import aiosqlite
 
 from bot.models import Article
-from bot.services.edits import Done, Step, _none
+from bot.services.edits import Done, Step, _none, sent_as
 from bot.services.publishing import Publisher
-from bot.store import approvals, outbox
+from bot.store import approvals
 from bot.store.approvals import Approval
 from bot.store.followups import queue_one
 from bot.store.outbox import Delivery
@@ -47,16 +47,10 @@ class PreviewSteps:
         pub = self.publisher
         digest = await pub.preview_digest(article, approval, lang=lang)
 
+        sent = sent_as(self.conn, d, article.revision, digest)
+
         async def done(claim: str | None, message_id: int | None) -> None:
-            await outbox.mark_sent(
-                self.conn,
-                d.id,
-                message_id=message_id,
-                now=time.time(),
-                claim=claim,
-                revision=article.revision,
-                digest=digest,
-            )
+            await sent(claim, message_id)
             await self._again_if_changed(d.id, approval)
 
         return Step(lambda: pub.send_preview(d.chat_id, article, approval, lang=lang), done)
