@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiosqlite
 import pytest
 
 from bot.config import ApprovalDefault, Settings
-from bot.store import approvals
+from bot.store import approvals, outbox
 from tests.approval_helpers import (
     ADMIN2,
     READER,
@@ -21,7 +22,7 @@ from tests.approval_helpers import (
     new_article,
 )
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ADMIN, channel, say
+from tests.helpers import ADMIN, channel, say, wait_until, write_seed
 
 
 async def test_publish_posts_exactly_the_preview_and_edits_both_previews(
@@ -142,3 +143,24 @@ async def test_two_admins_racing_one_wins_the_loser_is_told(
         await fake.settle(0.8)
         published = won[0].startswith("✅")
         assert len(fake.sent_messages(channel(fake))) == (1 if published else 0)
+
+
+async def test_an_admin_who_blocked_the_bot_does_not_hold_up_the_others(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    fake.block_chat(ADMIN2)
+    async with approval_bot(settings, fake) as (app, cfg):
+        await say(fake, READER, "/subscribe")
+        mark = fake.mark()
+        write_seed(cfg.seeds_dir, "new.txt", "Армия начала манёвры", ["Начались манёвры."])
+        [preview] = await fake.wait_for_messages(ADMIN, 1, since=mark)
+        await wait_until(lambda: _failed_preview(app.conn, str(ADMIN2)))
+        fake.press_button(ADMIN, "Опубликовать", message_id=preview.message_id)
+        await fake.wait_for_messages(channel(fake), 1)
+        await fake.wait_for_messages(READER, 2)  # the reader's subscription is untouched
+
+
+async def _failed_preview(conn: aiosqlite.Connection, chat: str) -> bool:
+    """The admin's preview was given up (403), not retried, and nobody was unsubscribed."""
+    rows = await outbox.all_deliveries(conn)
+    return any(d.kind == "preview" and d.chat_id == chat and d.status == "failed" for d in rows)
