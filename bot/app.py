@@ -20,6 +20,7 @@ import aiosqlite
 from bot.config import ConfigError, Settings
 from bot.models import Target
 from bot.observe import NO_OBSERVER, HealthPolicy, Observer
+from bot.services.approval import ApprovalPolicy, ApprovalService
 from bot.services.ingest import Ingestor
 from bot.services.publishing import PublishingService
 from bot.services.scheduler import Deliverer, Pacing
@@ -74,6 +75,8 @@ class App(Core):
     health: Health | None
     """Readiness and metrics (``monitoring`` asked for): what the HTTP server answers."""
     feeds: FeedService | None = None
+    approvals: ApprovalService | None = None
+    """APPROVAL: the admins' decisions and /pending (present, and idle, when it is off)."""
 
     async def close(self) -> None:
         """Close the Bot API session and the database, once the front end has stopped."""
@@ -250,11 +253,17 @@ def _build_telegram(
         admin_ids=settings.admin_ids,
         withdrawn_posts=settings.withdrawn_posts,
         targets=targets,
+        approval=_approval_policy(settings, clock),
     )
+    approvals = ApprovalService(conn, publishing, publishing.approval, on_queued=wake)
     schedule = feeds = None
     if deliverer is not None:
         schedule = Scheduler(
-            publishing, deliverer, interval=settings.post_interval, observer=observer
+            publishing,
+            deliverer,
+            interval=settings.post_interval,
+            observer=observer,
+            approvals=approvals,
         )
         if watch:
             schedule.also_run(Watcher(settings.seeds_dir, schedule.wake))
@@ -267,6 +276,7 @@ def _build_telegram(
         publishing=publishing,
         renderer=renderer,
         observer=observer,
+        approvals=approvals,
     )
     if schedule is not None:
         _hook_scheduler(schedule, dp, bot, settings, feeds)
@@ -283,7 +293,16 @@ def _build_telegram(
         dp=dp,
         health=health,
         feeds=feeds,
+        approvals=approvals,
     )
+
+
+def _approval_policy(settings: Settings, clock: Callable[[], float]) -> ApprovalPolicy | None:
+    """APPROVAL=on: the admins decide, APPROVAL_TIMEOUT (minutes) and APPROVAL_DEFAULT."""
+    if not settings.approval:
+        return None
+    timeout = settings.approval_timeout * 60.0
+    return ApprovalPolicy(settings.admin_ids, timeout, settings.approval_default, clock)
 
 
 def _build_feeds(

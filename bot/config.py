@@ -30,6 +30,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WithdrawnPosts = Literal["keep", "notice", "delete"]
 """What a withdrawal does to the article's channel post (docs/delivery.md)."""
 WITHDRAWN_MODES: tuple[WithdrawnPosts, ...] = ("keep", "notice", "delete")
+ApprovalDefault = Literal["publish", "skip"]
+"""What APPROVAL_TIMEOUT does to an article nobody decided on (docs/editor.md, Approval)."""
 
 
 class ConfigError(Exception):
@@ -88,6 +90,11 @@ class Settings:
     withdrawn_posts: WithdrawnPosts = "notice"
     synonyms_file: Path | None = None
     """SYNONYMS_FILE: a deployment's extra equivalent names (read and checked at start)."""
+    approval: bool = False
+    """APPROVAL=on: new articles wait for an admin's decision before they are posted."""
+    approval_timeout: float = 0.0
+    """APPROVAL_TIMEOUT in minutes (0: wait for a decision however long it takes)."""
+    approval_default: ApprovalDefault = "publish"
 
     @property
     def has_token(self) -> bool:
@@ -125,6 +132,7 @@ class Settings:
             utm_params=_utm_params(_get(env, "UTM_PARAMS")),
             withdrawn_posts=_withdrawn_posts(_get(env, "WITHDRAWN_POSTS", "notice")),
             synonyms_file=_synonyms_file(_get(env, "SYNONYMS_FILE")),
+            **_approval(env),
             **_webhook(env),
         )
 
@@ -345,6 +353,25 @@ def _synonyms_file(value: str) -> Path | None:
     except synonyms.SynonymsError as exc:
         raise ConfigError(f"SYNONYMS_FILE {exc}") from None
     return path
+
+
+def _approval(env: Mapping[str, str]) -> dict[str, object]:
+    """APPROVAL=on|off, APPROVAL_TIMEOUT (minutes, 0 = wait), APPROVAL_DEFAULT=publish|skip;
+    approval needs ADMIN_IDS (nobody could decide otherwise)."""
+    raw = _get(env, "APPROVAL", "off")
+    if raw.lower() not in ("on", "off"):
+        raise ConfigError(f"APPROVAL must be on or off, got {raw!r}")
+    default = _get(env, "APPROVAL_DEFAULT", "publish")
+    if default.lower() not in ("publish", "skip"):
+        raise ConfigError(f"APPROVAL_DEFAULT must be publish or skip, got {default!r}")
+    on = raw.lower() == "on"
+    if on and not _admin_ids(_get(env, "ADMIN_IDS")):
+        raise ConfigError("APPROVAL=on needs ADMIN_IDS: nobody could approve a post")
+    return {
+        "approval": on,
+        "approval_timeout": _number(env, "APPROVAL_TIMEOUT", 0.0, minimum=0.0),
+        "approval_default": "skip" if default.lower() == "skip" else "publish",
+    }
 
 
 def configure_logging(level: str) -> None:

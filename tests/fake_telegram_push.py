@@ -222,7 +222,9 @@ class PushMixin:
             data = (button or {}).get("callback_data")
             if data is None:
                 raise ValueError(f"button {button_text!r} has no callback_data")
-        _, user = self._user_chat(chat_id, user_id, None, None)
+        chat, user = self._user_chat(chat_id, user_id, None, None)
+        if chat.type == "private" and user["id"] != chat.id:
+            raise ValueError(f"only user {chat.id} can press buttons in their private chat")
         query_id = str(next(self._query_ids))
         self.callback_queries[query_id] = self.clock.monotonic()
         query = {

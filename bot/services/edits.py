@@ -43,6 +43,23 @@ def _kind(d: Delivery) -> Kind:
     return "channel" if d.kind == "channel" else "subscriber"
 
 
+def sent_as(conn: aiosqlite.Connection, d: Delivery, revision: int, digest: str) -> Done:
+    """Records a send row's success: the message shows this revision, hashed as ``digest``."""
+
+    async def done(claim: str | None, message_id: int | None) -> None:
+        await outbox.mark_sent(
+            conn,
+            d.id,
+            message_id=message_id,
+            now=time.time(),
+            claim=claim,
+            revision=revision,
+            digest=digest,
+        )
+
+    return done
+
+
 class Steps:
     """Builds the Step of each outbox row from the store and the Publisher."""
 
@@ -63,6 +80,10 @@ class Steps:
         self.targets = targets
         self.quiet_now = quiet_now
         """Inside the quiet hours? (their notifications are off, QUIET_MODE=silent)"""
+
+        from bot.services.previews import PreviewSteps  # here: it builds on Step (cycle)
+
+        self.previews = PreviewSteps(conn, publisher)
 
     def target(self, d: Delivery) -> Target:
         """The target a channel row goes to (its template, its silence); a bare one for a chat
@@ -86,20 +107,16 @@ class Steps:
         article = await articles.get_article(self.conn, d.article_id or 0)
         if article is None:
             return None
+        if d.kind == "preview":
+            return await self.previews.send(d, article)
         kind, target = _kind(d), self.target(d)
         digest = await self.publisher.digest(article, kind=kind, template=target.template)
         silent = d.silent or target.silent or self.quiet_now()
 
+        recorded = sent_as(self.conn, d, article.revision, digest)
+
         async def done(claim: str | None, message_id: int | None) -> None:
-            await outbox.mark_sent(
-                self.conn,
-                d.id,
-                message_id=message_id,
-                now=time.time(),
-                claim=claim,
-                revision=article.revision,
-                digest=digest,
-            )
+            await recorded(claim, message_id)
             if d.pin and message_id is not None:
                 await outbox.enqueue_pin(self.conn, d.id, now=time.time())
 
@@ -177,6 +194,8 @@ class Steps:
 
         if parent.shown == "lost":
             return keep("message gone")
+        if parent.kind == "preview":
+            return await self.previews.follow(parent, current, record, keep)
         if article is not None:
             return await self._show(parent, article, record, keep)
         if self.withdrawn_posts == "keep" or parent.shown == "deleted":

@@ -20,6 +20,7 @@ import aiosqlite
 from bot.config import WithdrawnPosts
 from bot.models import Article, IngestReport, Kind, Note, Subscription, Target
 from bot.services import followups
+from bot.services.approval import ApprovalPolicy, hold
 from bot.services.subscriptions import SubscriptionService
 from bot.services.targets import (
     ResumeOutcome,
@@ -28,9 +29,10 @@ from bot.services.targets import (
     resume_target,
     target_status,
 )
-from bot.store import articles, outbox, state
+from bot.store import approvals, articles, outbox, state
 from bot.store import followups as followups_store
 from bot.store import targets as targets_store
+from bot.store.approvals import Approval
 from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
 from bot.store.followups import CorrectionStats
@@ -138,6 +140,30 @@ class Publisher(Protocol):
         """Send a private note to an admin; returns Telegram's message_id."""
         ...
 
+    async def preview_digest(
+        self, article: Article | None, approval: Approval, *, lang: str | None
+    ) -> str:
+        """The hash of an approval preview (the channel post, its state and buttons)."""
+        ...
+
+    async def send_preview(
+        self, chat_id: str, article: Article, approval: Approval, *, lang: str | None
+    ) -> int | None:
+        """Send an admin the approval preview (``lang``: their Telegram language_code)."""
+        ...
+
+    async def edit_preview(
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        approval: Approval,
+        *,
+        lang: str | None,
+    ) -> None:
+        """Show the article (None: withdrawn) and the approval's state now in a preview."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Queued:
@@ -146,10 +172,12 @@ class Queued:
     channel: int = 0
     subscribers: int = 0
     articles: int = 0
+    previews: int = 0
+    """Approval previews to admins (APPROVAL=on: posts wait for a decision)."""
 
     @property
     def total(self) -> int:
-        return self.channel + self.subscribers
+        return self.channel + self.subscribers + self.previews
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +203,8 @@ class PublishingStatus:
     """Each configured feed's health (FEEDS), in the configured order."""
     targets: tuple[TargetStatus, ...] = ()
     """Each target's counts (configured ones in the file's order, then any older chat)."""
+    pending_approvals: int | None = None
+    """Articles waiting for an admin's decision (None: APPROVAL is off and none wait)."""
 
 
 class PostOutcome(enum.StrEnum):
@@ -207,8 +237,11 @@ class PublishingService:
         admin_ids: frozenset[int] = frozenset(),
         withdrawn_posts: WithdrawnPosts = "notice",
         targets: TargetRules | None = None,
+        approval: ApprovalPolicy | None = None,
     ) -> None:
         self.conn = conn
+        self.approval = approval
+        """APPROVAL=on: new articles get previews to the admins instead of posts."""
         self.targets = targets or TargetRules(default_targets(channel_id), subscriptions.search)
         """Where channel posts go (TARGETS_FILE, or CHANNEL_ID alone) and their rules."""
         self.admin_ids = admin_ids
@@ -255,7 +288,7 @@ class PublishingService:
         On a fresh database (no ``backlog_done`` state) every article is marked announced but
         only the newest ``backlog`` are queued.
         """
-        n_channel = n_subs = 0
+        n_channel = n_subs = n_previews = 0
         async with transaction(self.conn):
             pending = await outbox.unannounced(self.conn)
             fresh = await state.get(self.conn, state.BACKLOG_DONE) is None
@@ -263,9 +296,12 @@ class PublishingService:
             chosen = visible
             if fresh:
                 chosen = visible[len(visible) - self.backlog :] if self.backlog > 0 else []
-            subs = await self.subscriptions.everyone() if chosen else []
+            subs = await self.subscriptions.everyone() if chosen and not self.approval else []
             now = time.time()
             for aid in chosen:
+                if self.approval is not None:  # posted once an admin (or the timeout) decides
+                    n_previews += await hold(self.conn, self.approval, aid)
+                    continue
                 queued = await self._queue_article(aid, subs, now=now)
                 n_channel += queued.channel
                 n_subs += queued.subscribers
@@ -280,7 +316,7 @@ class PublishingService:
                 n_channel,
                 n_subs,
             )
-        return Queued(n_channel, n_subs, len(chosen))
+        return Queued(n_channel, n_subs, len(chosen), n_previews)
 
     async def release(self, article_id: int, *, silent: bool = False) -> Queued:
         """Queue one announced article's channel posts and subscriber alerts now (an approval
@@ -379,4 +415,9 @@ class PublishingService:
             corrections=await followups_store.correction_stats(self.conn),
             feeds=tuple(await feed_states(self.conn, list(self.feeds))),
             targets=await target_status(self.conn, self.targets),
+            pending_approvals=await self._pending_approvals(),
         )
+
+    async def _pending_approvals(self) -> int | None:
+        n = await approvals.count_pending(self.conn)
+        return n if n or self.approval is not None else None

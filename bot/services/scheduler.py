@@ -260,7 +260,7 @@ class Deliverer:
                 note = Note("pin_failed", values | {"article": str(d.article_id)})
                 await queue_notes(self.conn, self.admin_ids, note, now=now)
             return "failed"
-        elif isinstance(exc, ChatUnavailable) and d.kind == "note":
+        elif isinstance(exc, ChatUnavailable) and d.kind in ("note", "preview"):
             log.warning("admin %s cannot get the bot's note: %s", d.chat_id, exc)
             await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
             return "failed"

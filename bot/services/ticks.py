@@ -28,6 +28,12 @@ class Loop(Protocol):
     def stop(self) -> None: ...
 
 
+class Expirer(Protocol):
+    """Approvals past APPROVAL_TIMEOUT, decided on each tick (ApprovalService.expire)."""
+
+    async def expire(self) -> int: ...
+
+
 class Scheduler:
     """Runs the tick loop every ``interval`` seconds (or when woken) and its loops beside it."""
 
@@ -38,8 +44,10 @@ class Scheduler:
         *,
         interval: float,
         observer: Observer = NO_OBSERVER,
+        approvals: Expirer | None = None,
     ) -> None:
         self.publishing = publishing
+        self.approvals = approvals
         self.observer = observer
         self.deliverer = deliverer
         self.interval = interval
@@ -73,6 +81,8 @@ class Scheduler:
             settle_at: float | None = None
             try:
                 result = await self.publishing.tick()
+                if self.approvals is not None:
+                    await self.approvals.expire()
                 settle_at = result.report.settle_at
                 self.observer.ticked(result.report)
                 if first or result.report.changed or result.queued.total:

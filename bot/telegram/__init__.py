@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.config import Settings
 from bot.observe import NO_OBSERVER, Observer
+from bot.services.approval import ApprovalService
 from bot.services.publishing import PublishingService
 from bot.services.search import SearchService
 from bot.services.subscriptions import SubscriptionService
@@ -56,13 +57,16 @@ def build_dispatcher(
     publishing: PublishingService,
     renderer: PostRenderer | None = None,
     observer: Observer = NO_OBSERVER,
+    approvals: ApprovalService | None = None,
 ) -> Dispatcher:
     """Routers, the handlers' workflow data and the start/stop hooks of the Telegram side.
 
     Handlers receive ``settings``, ``search``, ``subscriptions``, ``publishing``, ``views``,
-    ``queries``, ``inflight``, the channel post ``renderer`` and the reader's ``lang`` as
-    typed parameters.
+    ``queries``, ``inflight``, the channel post ``renderer``, ``approvals`` and the reader's
+    ``lang`` as typed parameters.
     """
+    if approvals is None:
+        approvals = ApprovalService(publishing.conn, publishing, None)
     inflight = InFlight(observer)
     queries = QueryCache()
     dp = Dispatcher(
@@ -75,9 +79,11 @@ def build_dispatcher(
         queries=queries,
         views=Views(search, settings.source_tz, queries, utm=settings.utm_params),
         inflight=inflight,
+        approvals=approvals,
     )
     dp.update.outer_middleware(inflight)
-    dp.update.outer_middleware(ReaderLanguage())  # after aiogram's: it reads the sender
+    # after aiogram's: it reads the sender; admins' languages are kept for their previews
+    dp.update.outer_middleware(ReaderLanguage(settings.admin_ids, approvals.saw_admin))
     dp.include_routers(*routers())
     dp.startup.register(_on_startup)
     dp.shutdown.register(_on_shutdown)  # the first shutdown hook: handlers finish first

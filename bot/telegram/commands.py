@@ -24,7 +24,7 @@ USER_COMMANDS = (
     "subscriptions",
     "unsubscribe",
 )
-ADMIN_COMMANDS = ("reload", "stats", "pause", "resume", "post", "preview")
+ADMIN_COMMANDS = ("pending", "reload", "stats", "pause", "resume", "post", "preview")
 LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("ru", None), ("en", "en"))
 """(texts, language_code of the menu) for each menu."""
 

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 replying: ContextVar[bool] = ContextVar("replying", default=False)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+SeenAdmin = Callable[[int, str | None], Awaitable[None]]
+"""Told an admin's (user id, language_code) when one of their updates arrives."""
 
 
 @contextlib.contextmanager
@@ -50,11 +52,24 @@ class ReaderLanguage(BaseMiddleware):
 
     Register it on ``dp.update`` (after aiogram's own user-context middleware has found the
     sender), so every handler and the error handler take ``lang: Lang`` instead of asking.
+    An update from one of ``admins`` is also reported to ``seen`` (approval previews speak the
+    admin's language; the callee keeps it to one write a minute per admin).
     """
+
+    def __init__(
+        self, admins: frozenset[int] = frozenset(), seen: SeenAdmin | None = None
+    ) -> None:
+        self.admins = admins
+        self.seen = seen
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get(EVENT_FROM_USER_KEY)
         data["lang"] = lang_of(user.language_code if user else None)
+        if self.seen is not None and user is not None and user.id in self.admins:
+            try:
+                await self.seen(user.id, user.language_code)
+            except Exception:  # a busy database must not cost the admin their answer
+                log.exception("could not record admin %d's language", user.id)
         return await handler(event, data)
 
 

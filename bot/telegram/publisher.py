@@ -34,6 +34,8 @@ from bot.services.publishing import (
     SendError,
     TransientError,
 )
+from bot.store.approvals import Approval
+from bot.telegram.approval_view import preview_post
 from bot.telegram.formatting import UtmParams, deep_link, escape, fmt_date
 from bot.telegram.posts import (
     Post,
@@ -248,7 +250,9 @@ class AiogramPublisher:
         as a send would have them), or to the withdrawal notice (no button, no preview);
         Telegram's "message is not modified" means it already shows that. An edit never
         notifies, so the quiet hours do not apply."""
-        post = await self._post(article, kind, template)
+        await self._edit(chat_id, message_id, await self._post(article, kind, template))
+
+    async def _edit(self, chat_id: str, message_id: int, post: Post) -> None:
         await _call(
             self.bot.edit_message_text(
                 chat_id=chat_ref(chat_id),
@@ -261,6 +265,37 @@ class AiogramPublisher:
             ),
             done_if=NOT_MODIFIED,
         )
+
+    async def _preview(
+        self, article: Article | None, approval: Approval, lang: str | None
+    ) -> Post:
+        post = await self._post(article, "channel")
+        return preview_post(post, approval, article.title if article else "", lang)
+
+    async def preview_digest(
+        self, article: Article | None, approval: Approval, *, lang: str | None
+    ) -> str:
+        """The hash of what an approval preview shows (its state and buttons included)."""
+        return digest(await self._preview(article, approval, lang))
+
+    async def send_preview(
+        self, chat_id: str, article: Article, approval: Approval, *, lang: str | None
+    ) -> int | None:
+        """The channel post plus the decision buttons, to one admin (no quiet hours: a person
+        was asked to decide)."""
+        return await self._send(chat_id, await self._preview(article, approval, lang))
+
+    async def edit_preview(
+        self,
+        chat_id: str,
+        message_id: int,
+        article: Article | None,
+        approval: Approval,
+        *,
+        lang: str | None,
+    ) -> None:
+        """Show the article (None: the withdrawal notice) and the approval's state now."""
+        await self._edit(chat_id, message_id, await self._preview(article, approval, lang))
 
     async def delete_message(self, chat_id: str, message_id: int) -> None:
         """Delete a sent message; one already gone counts as deleted."""

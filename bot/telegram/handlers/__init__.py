@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.telegram.handlers import admin, errors, fallback, inline, news, start, subscriptions
+from bot.telegram.handlers import (
+    admin,
+    approval,
+    approval_refusal,
+    errors,
+    fallback,
+    inline,
+    news,
+    start,
+    subscriptions,
+)
 
 
 def routers() -> list[Router]:
-    """Fresh routers: news → admin → start → subscriptions → inline → fallback, then errors.
+    """Fresh routers: news → approval → admin → start → subscriptions → inline → fallback,
+    then errors.
 
     Reading is nine updates in ten, so its router is tried first: its commands and button
     prefixes are its own, so this changes no routing and skips a dozen filter checks per update.
@@ -16,6 +27,8 @@ def routers() -> list[Router]:
     """
     return [
         news.make_router(),  # /latest, /search, /article and their buttons
+        approval.make_router(),  # admins: approval buttons, /pending (before admin's refusals)
+        approval_refusal.make_router(),  # anyone else's approval press: refused
         admin.make_router(),  # admin commands: the router's IsAdmin filter, then refusals
         start.make_router(),  # /start, deep links, /help
         subscriptions.make_router(),  # /subscribe, /subscriptions, /unsubscribe and buttons

@@ -116,6 +116,8 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
             failed=c.failed,
         ),
     ]
+    if s.pending_approvals is not None:
+        lines.append(t(lang, "stats_pending", n=s.pending_approvals))
     if o.recent_failures:
         lines.append(t(lang, "stats_failures"))
         lines += [
