@@ -16,7 +16,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 
 from bot.models import Article
-from bot.services.publishing import (
+from bot.services.sending import (
     BadMessage,
     ChatMigrated,
     ChatUnavailable,

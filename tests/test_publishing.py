@@ -11,16 +11,16 @@ from pathlib import Path
 import aiosqlite
 
 from bot.models import Article, Kind, Note
-from bot.services.publishing import (
+from bot.services.publishing import PublishingService
+from bot.services.scheduler import Deliverer, Pacer, Pacing, Scheduler
+from bot.services.sending import (
     BadMessage,
     ChatMigrated,
     ChatUnavailable,
-    PublishingService,
     RetryAfter,
     SendError,
     TransientError,
 )
-from bot.services.scheduler import Deliverer, Pacer, Pacing, Scheduler
 from bot.services.subscriptions import Outcome
 from bot.store import outbox, state
 from bot.store import targets as targets_store

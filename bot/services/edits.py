@@ -19,7 +19,7 @@ import aiosqlite
 from bot.config import WithdrawnPosts
 from bot.models import Article, Kind, Note, Target
 from bot.services.followups import DELETE_WINDOW
-from bot.services.publishing import Publisher
+from bot.services.sending import Publisher
 from bot.services.targets import TargetRules
 from bot.store import articles, outbox
 from bot.store import followups as store

@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.models import Article
 from bot.services.edits import Done, Step, _none, sent_as
-from bot.services.publishing import Publisher
+from bot.services.sending import Publisher
 from bot.store import approvals
 from bot.store.approvals import Approval
 from bot.store.followups import queue_one

@@ -1,8 +1,8 @@
 """What gets published: queue new articles for the channel and subscribers, /post, pause, stats.
 
 Sending, pacing and retries live in ``bot.services.scheduler``; this module decides *what* goes
-into the outbox, atomically with marking the articles announced, and defines the ``Publisher``
-protocol the telegram layer implements (so services never import aiogram).
+into the outbox, atomically with marking the articles announced. The ``Publisher`` protocol the
+telegram layer implements, and its refusals, are in ``bot.services.sending``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import aiosqlite
 
 from bot.config import WithdrawnPosts
-from bot.models import Article, IngestReport, Kind, Note, Subscription, Target
+from bot.models import IngestReport, Subscription, Target
 from bot.services import followups
 from bot.services.approval import ApprovalPolicy, hold
 from bot.services.subscriptions import SubscriptionService
@@ -32,7 +31,6 @@ from bot.services.targets import (
 from bot.store import approvals, articles, outbox, state
 from bot.store import followups as followups_store
 from bot.store import targets as targets_store
-from bot.store.approvals import Approval
 from bot.store.db import transaction, write_lock
 from bot.store.feeds import FeedState, feed_states
 from bot.store.followups import CorrectionStats
@@ -40,129 +38,6 @@ from bot.store.outbox import OutboxStats
 from bot.targets import default_targets
 
 log = logging.getLogger(__name__)
-
-
-class SendError(Exception):
-    """A send Telegram did not accept; the subclass says what the outbox must do."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
-class RetryAfter(SendError):
-    """429: nothing more to this chat for ``seconds``, then the same message again."""
-
-    def __init__(self, seconds: float, description: str = "") -> None:
-        super().__init__(description or f"Too Many Requests: retry after {seconds:g}")
-        self.seconds = seconds
-
-
-class ChatMigrated(SendError):
-    """400 with migrate_to_chat_id: the group now lives under ``new_chat_id``."""
-
-    def __init__(self, new_chat_id: int, description: str = "") -> None:
-        super().__init__(description or f"group migrated to {new_chat_id}")
-        self.new_chat_id = new_chat_id
-
-
-class ChatUnavailable(SendError):
-    """403, or a 400 about the chat itself: this chat cannot receive messages from us."""
-
-
-class BadMessage(SendError):
-    """400 about the message (too long, bad HTML): resending it unchanged cannot help."""
-
-
-class TransientError(SendError):
-    """5xx, network trouble, timeouts: retry later with backoff."""
-
-
-class CannotPin(BadMessage):
-    """400 to pinChatMessage (no right to pin): the post stays, the pin is recorded failed."""
-
-
-class MessageGone(SendError):
-    """400 "message to edit not found" (a channel admin deleted it): never follow it again."""
-
-
-class CannotDelete(SendError):
-    """400 "message can't be deleted" (older than 48 hours): show the notice instead."""
-
-
-class Publisher(Protocol):
-    """Sends outbox messages; implemented over aiogram in bot.telegram.publisher.
-
-    ``article`` None in ``digest``/``edit_message`` means the withdrawal notice.
-    """
-
-    async def send_article(
-        self,
-        chat_id: str,
-        article: Article,
-        *,
-        kind: Kind,
-        topic: int | None = None,
-        silent: bool = False,
-        template: Path | None = None,
-    ) -> int | None:
-        """Send the channel post (to a forum ``topic``, rendered with the target's
-        ``template``) or subscriber card; returns Telegram's message_id."""
-        ...
-
-    async def digest(
-        self, article: Article | None, *, kind: Kind, template: Path | None = None
-    ) -> str:
-        """A short hash of the message this article renders to (text and buttons)."""
-        ...
-
-    async def edit_message(
-        self,
-        chat_id: str,
-        message_id: int,
-        article: Article | None,
-        *,
-        kind: Kind,
-        template: Path | None = None,
-    ) -> None:
-        """Show ``article`` (or the notice) in a sent message; "not modified" is success."""
-        ...
-
-    async def pin_message(self, chat_id: str, message_id: int, *, silent: bool) -> None:
-        """Pin a sent message (/post … pin); CannotPin when the bot may not."""
-        ...
-
-    async def delete_message(self, chat_id: str, message_id: int) -> None:
-        """Delete a sent message; CannotDelete when Telegram refuses (48 hours)."""
-        ...
-
-    async def send_note(self, chat_id: str, note: Note) -> int | None:
-        """Send a private note to an admin; returns Telegram's message_id."""
-        ...
-
-    async def preview_digest(
-        self, article: Article | None, approval: Approval, *, lang: str | None
-    ) -> str:
-        """The hash of an approval preview (the channel post, its state and buttons)."""
-        ...
-
-    async def send_preview(
-        self, chat_id: str, article: Article, approval: Approval, *, lang: str | None
-    ) -> int | None:
-        """Send an admin the approval preview (``lang``: their Telegram language_code)."""
-        ...
-
-    async def edit_preview(
-        self,
-        chat_id: str,
-        message_id: int,
-        article: Article | None,
-        approval: Approval,
-        *,
-        lang: str | None,
-    ) -> None:
-        """Show the article (None: withdrawn) and the approval's state now in a preview."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

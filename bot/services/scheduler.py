@@ -27,7 +27,7 @@ from bot.quiet import QuietHours, QuietMode
 from bot.services.edits import Step, Steps
 from bot.services.notes import queue_notes
 from bot.services.pacing import Pacer, Pacing, is_group
-from bot.services.publishing import (
+from bot.services.sending import (
     BadMessage,
     CannotDelete,
     CannotPin,

@@ -23,7 +23,7 @@ from aiogram.exceptions import (
 )
 
 from bot.models import Article, Kind, Note
-from bot.services.publishing import (
+from bot.services.sending import (
     BadMessage,
     CannotDelete,
     CannotPin,
