@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import gc
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
-from aiohttp import web
 
 from bot.app import App
 from bot.config import Settings
 from bot.launch import prepare, say, stop_on_signals
 from bot.observe import HealthPolicy
 from bot.telegram.startup import StartupError, delete_webhook
+
+if TYPE_CHECKING:  # aiohttp's server side (1.5 MB) is loaded only with HTTP_LISTEN (bot.web)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 

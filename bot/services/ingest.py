@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -116,6 +114,9 @@ class Ingestor:
             for batch in batches:
                 yield await asyncio.to_thread(prepare_batch, batch, self.tz)
             return
+        import multiprocessing  # here: only a big scan needs the pool (0.4 MB of modules)
+        from concurrent.futures import ProcessPoolExecutor
+
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")  # no fork: the process has live threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
