@@ -65,8 +65,9 @@ async def _poll(app: App) -> int:
     """Long polling with the real Dispatcher; aiogram stops it on SIGTERM/SIGINT."""
     url = app.settings.telegram_api_url
     # aiogram's thousands of pydantic classes are long-lived: move them out of the young
-    # generations so collections during request handling don't walk (and rebuild) them.
-    gc.collect()
+    # generations so collections during request handling don't walk (and rebuild) them. No
+    # gc.collect() first: after the imports it finds nothing to free, and walking their ~190k
+    # objects cost 0.13 s of CPU before the first getUpdates (docs/benchmarks.md).
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     log.info("long polling %s", url)
