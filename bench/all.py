@@ -345,7 +345,7 @@ def merge(fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if dated:  # table() and summary() write the date back, on both tables
             row["note"], earlier = dated.group(1) or None, dated.group(2)
         else:
-            earlier = None if "measured " in note else when
+            earlier = None if "measured " in f"{note} {row['figure']}" else when
         out.append({"bench": "docs/benchmarks.md", "rows": [row], "reused_from": earlier})
     return out if placed else out + fresh
 

@@ -239,12 +239,16 @@ def test_jinja2_is_loaded_by_the_first_post_not_by_the_start() -> None:
         "renderer = default_renderer()\n"
         "print(*sorted(m for m in ('jinja2', 'aiohttp.web', 'watchfiles',"
         " 'concurrent.futures.process') if m in sys.modules))\n"
-        "from tests.test_templates import seed_article, MSK\n"
-        "renderer.render(seed_article(), MSK, 'newsbot')\n"
+        "from bot.models import Article\n"
+        "from bot.parser import parse\n"
+        "from tests.helpers import MSK, REAL_SEED\n"
+        "p = parse(REAL_SEED.read_bytes(), mtime=0.0, tz=MSK)\n"
+        "a = Article(**{f: getattr(p, f) for f in p.__dataclass_fields__}, id=1, source='x')\n"
+        "print(renderer.render(a, MSK, 'newsbot').startswith('<b>'))\n"
         "print('jinja2' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["", "True"]
+    assert out.stdout.splitlines() == ["", "True", "True"]
