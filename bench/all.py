@@ -425,7 +425,7 @@ def main() -> int:
     text, short = table(summaries, args.quick), summary(summaries, args.quick)
     print("\n" + text + "\n\n" + short + "\n")
     (BENCH / ".work").mkdir(parents=True, exist_ok=True)
-    saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge reads the latter
+    saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge without docs
     (BENCH / ".work" / saved).write_text(json.dumps(summaries, indent=1) + "\n")
     if args.no_readme or args.quick or (only and not args.merge):
         print("README.md and docs/benchmarks.md not changed (--no-readme, --quick or --only).")
