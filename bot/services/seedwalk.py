@@ -78,7 +78,7 @@ class Listing:
         return i < len(self._sorted) and self._sorted[i] == h
 
 
-WALK_CHUNK = 2000
+WALK_CHUNK = 500
 """Directory entries taken per trip to the walking thread and looked up in the store at once."""
 StampLookup = Callable[[list[str]], Awaitable[dict[str, int]]]
 """Source -> stamp of those of the given sources the store had as present at the last scan."""
