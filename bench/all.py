@@ -10,6 +10,10 @@ between `<!-- bench:summary:start -->` and `<!-- bench:summary:end -->` in READM
     .venv/bin/python bench/all.py --quick          # smoke run of every script (files untouched)
     .venv/bin/python bench/all.py --only ingest,fanout --no-readme
     .venv/bin/python bench/all.py --only dispatch --merge   # rerun one, keep the others' rows
+
+``--merge`` replaces the rerun benches' rows in the table committed in docs/benchmarks.md and
+keeps every other row there (marked with the date it was measured), so it works on a fresh
+clone; bench/.work/summaries.json (the last run's JSON) is used only when the docs have no table.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 import sys
@@ -259,7 +264,8 @@ def _floor(row: Row) -> str:
 
 
 def summary(summaries: list[dict[str, Any]], quick: bool) -> str:
-    """The README's short version: a table of the targets met, then every figure that misses
+    """The README's short version: a table of the targets met against their floors (those with
+    no floor named in its first line, to keep the README short), then every figure that misses
     its target as a line against its floor, then what was not measured (details: the docs)."""
     met = [
         "| figure | bot | floor (same run) | ratio | target |",
@@ -267,6 +273,7 @@ def summary(summaries: list[dict[str, Any]], quick: bool) -> str:
     ]
     missed: list[str] = []
     absent: list[str] = []
+    also: list[str] = []
     for s in summaries:
         earlier = f" (measured {s['reused_from']})" if s.get("reused_from") else ""
         if "error" in s:
@@ -274,7 +281,9 @@ def summary(summaries: list[dict[str, Any]], quick: bool) -> str:
             continue
         for row in rows_of(s):
             figure, value = f"{row.get('figure', '?')}{earlier}", _fmt(row.get("value"))
-            if row.get("pass") is True:
+            if row.get("pass") is True and row.get("floor") is None:  # no floor: one line
+                also.append(f"{figure} {value} (target {row.get('target') or '—'})")
+            elif row.get("pass") is True:
                 met.append(
                     f"| {figure} | {value} | {_floor(row)} | {_fmt(row.get('ratio'))} | "
                     f"{row.get('target') or '—'} |"
@@ -285,7 +294,9 @@ def summary(summaries: list[dict[str, Any]], quick: bool) -> str:
                     name = row.get("floor_name") or "same run"
                     floor = f"; floor ({name}): {_fmt(row.get('floor'))}"
                 missed.append(f"- {figure}: {value}{floor} (target {row.get('target') or '—'})")
-    out = [f"{measured(quick)} Targets met:", "", *met] if len(met) > 2 else [measured(quick)]
+    head = f"{measured(quick)} Targets met"
+    head += f" (and, with no floor: {'; '.join(also)}):" if also else ":"
+    out = [head, "", *met] if len(met) > 2 or also else [measured(quick)]
     if missed:
         out += [
             "",
@@ -314,6 +325,67 @@ def rewrite(path: Path, markers: tuple[str, str], text: str) -> bool:
 
 
 def merge(fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's summaries merged into the table now in docs/benchmarks.md: the rows of the
+    benches rerun are replaced (in place), every other row is kept with the date it was
+    measured. Works on a fresh clone: the committed table is the record, not bench/.work."""
+    when, kept = committed_rows(DOCS)
+    if not kept:  # no table in the docs (yet): the last saved run's summaries, as before
+        return _merge_saved(fresh)
+    replaced = {_key(row["figure"]) for s in fresh for row in rows_of(s)}
+    out: list[dict[str, Any]] = []
+    placed = False
+    for row in kept:
+        if _key(row["figure"]) in replaced:
+            if not placed:
+                out += fresh
+                placed = True
+            continue
+        note = row.get("note") or ""
+        dated = re.fullmatch(r"(.*?)\s*\(measured ([^()]*)\)", note)
+        if dated:  # table() and summary() write the date back, on both tables
+            row["note"], earlier = dated.group(1) or None, dated.group(2)
+        else:
+            earlier = None if "measured " in f"{note} {row['figure']}" else when
+        out.append({"bench": "docs/benchmarks.md", "rows": [row], "reused_from": earlier})
+    return out if placed else out + fresh
+
+
+def _key(figure: str) -> str:
+    """What names a figure across runs: its words before the first comma or parenthesis
+    ("startup to first getUpdates, 50,000 articles" → "startup to first getUpdates")."""
+    return re.split(r"[,(]", figure, maxsplit=1)[0].strip()
+
+
+def committed_rows(path: Path) -> tuple[str | None, list[Row]]:
+    """The rows of the full table between the markers in ``path``, and when it was measured."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None, []
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return None, []
+    block = text[start + len(START) : end]
+    when = re.search(r"Measured (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", block)
+    rows: list[Row] = []
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if not line.startswith("| ") or len(cells) != 6 or cells[0] == "figure":
+            continue
+        figure, value, floor, ratio, target, result = cells
+        verdict = re.match(r"(pass|\*\*FAIL\*\*)?\s*(?:— (.*))?$", result)
+        if verdict is None:
+            continue
+        rows.append({
+            "figure": figure, "value": value, "floor": None if floor == "—" else floor,
+            "ratio": None if ratio == "—" else ratio, "target": "" if target == "—" else target,
+            "pass": {"pass": True, "**FAIL**": False}.get(verdict.group(1) or ""),
+            "note": verdict.group(2),
+        })  # fmt: skip
+    return (when.group(1) if when else None), rows
+
+
+def _merge_saved(fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """This run's summaries plus the last saved ones of the benches not rerun, in table order."""
     try:
         saved = json.loads((BENCH / ".work" / "summaries.json").read_text())
@@ -338,7 +410,8 @@ def main() -> int:
     ap.add_argument(
         "--merge",
         action="store_true",
-        help="with --only: keep the other benches' rows from the last run and rewrite the tables",
+        help="with --only: replace these benches' rows in docs/benchmarks.md's table, keep the "
+        "others (with their dates), rewrite both tables",
     )
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -352,7 +425,7 @@ def main() -> int:
     text, short = table(summaries, args.quick), summary(summaries, args.quick)
     print("\n" + text + "\n\n" + short + "\n")
     (BENCH / ".work").mkdir(parents=True, exist_ok=True)
-    saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge reads the latter
+    saved = "summaries-quick.json" if args.quick else "summaries.json"  # --merge without docs
     (BENCH / ".work" / saved).write_text(json.dumps(summaries, indent=1) + "\n")
     if args.no_readme or args.quick or (only and not args.merge):
         print("README.md and docs/benchmarks.md not changed (--no-readme, --quick or --only).")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import statistics
 import sys
@@ -99,6 +100,7 @@ def main() -> int:
     if args.quick:
         args.articles, args.runs, args.load = 1000, 1, 60
     seeds, cached = ingest.ensure_db(args.articles)
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     print(f"runtime: {args.articles:,} articles, {args.runs} start(s), {args.load} updates")
 
     db = ingest.copy_db(cached, ingest.run_dir() / "runtime.sqlite3")
@@ -126,6 +128,8 @@ def main() -> int:
               f"{b.peak_mb:.0f} MB (echo bot {e.peak_mb:.0f} MB; bot now {b.rss_mb:.0f} MB); "
               f"SIGTERM → exit {b.code} in {b.exit_s:.2f} s [{time.monotonic() - t0:.0f} s]",
               flush=True)  # fmt: skip
+    load = (round(load_before, 2), round(os.getloadavg()[0], 2))
+    print(f"1-minute load average {load[0]:.2f} before, {load[1]:.2f} after the starts")
     starts = [b.startup for b in bots]
     startup, echo_start = statistics.median(starts), statistics.median(e.startup for e in echoes)
     peak, echo_peak = max(b.peak_mb for b in bots), max(e.peak_mb for e in echoes)
@@ -151,7 +155,7 @@ def main() -> int:
         "startup_cpu_over_echo_s": round(over_cpu, 3),
         "first_start_s": round(first, 3), "startup_over_echo_s": round(over_start, 3),
         "peak_rss_mb": round(peak, 1), "echo_peak_rss_mb": round(echo_peak, 1),
-        "rss_over_echo_mb": round(over_rss, 1), "clean_exit": clean,
+        "rss_over_echo_mb": round(over_rss, 1), "clean_exit": clean, "load_avg": load,
         "pass": {"startup": ok_start, "rss": ok_rss},
         "rows": [
             {"figure": f"startup to first getUpdates, {n}",

@@ -7,10 +7,13 @@ import asyncio
 import contextlib
 import shutil
 import socket
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -316,3 +319,89 @@ async def old_database(path: Path, version: int) -> None:
     await old.execute(f"PRAGMA user_version = {version}")
     await old.commit()
     await old.close()
+
+
+# ---- `python -m bot` as a process -----------------------------------------------------------
+
+BOT_COMMAND = (sys.executable, "-m", "bot")
+STOP_GRACE = 5.0
+"""Seconds a bot process gets after SIGTERM before it is killed when a test ends."""
+
+
+async def end_process(proc: asyncio.subprocess.Process, grace: float = STOP_GRACE) -> None:
+    """Stop a process a test started, if it still runs: SIGTERM, SIGKILL after ``grace``, wait.
+
+    Its pipes are read meanwhile, so a bot logging its shutdown never blocks on a full pipe."""
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.communicate(), grace)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
+async def spawn_bot(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    stdout: int | IO[bytes] = asyncio.subprocess.PIPE,
+    stderr: int | IO[bytes] = asyncio.subprocess.PIPE,
+) -> asyncio.subprocess.Process:
+    """Start ``python -m bot *args``; the caller ends it with ``end_process`` in a ``finally``
+    (or uses ``bot_process``)."""
+    return await asyncio.create_subprocess_exec(
+        *BOT_COMMAND, *args, env=env, cwd=cwd, stdout=stdout, stderr=stderr
+    )
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    stdout: int | IO[bytes] = asyncio.subprocess.PIPE,
+    stderr: int | IO[bytes] = asyncio.subprocess.PIPE,
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python -m bot *args`` for the block; however the block ends (a failed assertion, a
+    timeout), the process is stopped by ``end_process`` and never outlives the test."""
+    proc = await spawn_bot(*args, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
+    try:
+        yield proc
+    finally:
+        await end_process(proc)
+
+
+def run_bot_command(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    input: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot *args`` to its end, like ``subprocess.run``; on a timeout (or any error)
+    the process gets SIGTERM, then SIGKILL after STOP_GRACE, and is waited for."""
+    with subprocess.Popen(
+        [*BOT_COMMAND, *args],
+        stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    ) as proc:
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except BaseException:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

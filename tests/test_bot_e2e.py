@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram, SentMessage
-from tests.helpers import TEST_TOKEN, BotApp, say, start_bot, write_seed
+from tests.helpers import TEST_TOKEN, BotApp, bot_process, say, start_bot, write_seed
 
 CHAT = 42
 TITLE = "В России назвали Беларусь стратегическим партнером в сфере военно-технического"
@@ -314,16 +313,7 @@ async def test_sigterm_stops_the_real_process_cleanly(
         "DB_PATH": str(settings.db_path),
         "LOG_LEVEL": "INFO",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with bot_process(env=env, cwd=tmp_path) as proc:  # no command: `run` is the default
         fake_tg.push_message(CHAT, text="/article 1")  # queued until the bot polls
         [reply] = await fake_tg.wait_for_messages(CHAT, 1, timeout=30)
         assert reply.text.startswith(TITLE)
@@ -337,8 +327,4 @@ async def test_sigterm_stops_the_real_process_cleanly(
         assert loop.time() - started < 10
         assert fake_tg.confirmed_offset > update["update_id"]  # handled work is confirmed
         assert b"Traceback" not in stderr and TEST_TOKEN.encode() not in stderr
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
     fake_tg.assert_clean()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, copy_seeds
+from tests.helpers import ROOT, copy_seeds, run_bot_command
 
 TOKEN = "123456:AAE-very-secret"
 
@@ -20,15 +19,7 @@ def run_bot(
     full_env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "ADMIN_IDS"}}
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd or ROOT,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_bot_command(list(args), env=full_env, cwd=cwd or ROOT)
 
 
 def test_ingest_reports_then_unchanged(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from bot.__main__ import run_bot
 from bot.config import Settings
 from bot.console import run_console
-from tests.helpers import write_seed
+from tests.helpers import run_bot_command, write_seed
 
 TITLE = "В России назвали Беларусь стратегическим партнером в сфере военно-технического"
 
@@ -93,15 +93,7 @@ def run_cli(args: list[str], settings: Settings, stdin: str = "") -> subprocess.
         "DB_PATH": str(settings.db_path),
         "LOG_LEVEL": "WARNING",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=settings.seeds_dir.parent,
-        timeout=60,
-    )
+    return run_bot_command(args, env=env, cwd=settings.seeds_dir.parent, input=stdin)
 
 
 def test_cli_console_and_run_without_token(settings: Settings) -> None:

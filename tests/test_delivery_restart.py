@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import aiosqlite
@@ -15,7 +14,15 @@ from bot.store import outbox, subscribers
 from bot.store.db import open_db
 from tests import fake_telegram
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ROOT, TEST_TOKEN, copy_seeds, wait_until, write_seed
+from tests.helpers import (
+    ROOT,
+    TEST_TOKEN,
+    copy_seeds,
+    end_process,
+    spawn_bot,
+    wait_until,
+    write_seed,
+)
 
 SUBSCRIBER = 555
 BACKLOG = 7
@@ -43,15 +50,8 @@ async def start(
     fake: FakeTelegram, tmp: Path, log: Path, **extra: str
 ) -> asyncio.subprocess.Process:
     with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp,
-            env=bot_env(fake, tmp, **extra),
-            stdout=out,
-            stderr=out,
+        return await spawn_bot(
+            "run", cwd=tmp, env=bot_env(fake, tmp, **extra), stdout=out, stderr=out
         )
 
 
@@ -60,13 +60,6 @@ async def stop(proc: asyncio.subprocess.Process, fake: FakeTelegram, log: Path) 
     await fake.settle(1.5, timeout=10)
     proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(proc.wait(), 15) == 0, log.read_text()
-
-
-async def reap(proc: asyncio.subprocess.Process) -> None:
-    """Never leave the bot running after a failed test."""
-    if proc.returncode is None:
-        proc.kill()
-        await proc.wait()
 
 
 async def quiet_moment(fake: FakeTelegram, quiet: float = 0.3) -> None:
@@ -104,7 +97,7 @@ async def test_kill_mid_backlog_then_restart(tmp_path: Path) -> None:
             alerts = await fake.wait_for_messages(SUBSCRIBER, BACKLOG, timeout=10)
             await stop(proc, fake, log)
         finally:
-            await reap(proc)
+            await end_process(proc)  # never left running after a failed test
         channel, alerts = fake.sent_messages(news), fake.sent_messages(SUBSCRIBER)
     expected = [f"Новость {i}" for i in range(2, BACKLOG + 2)]
     expected = [*expected[1:], "В России назвали Беларусь"]  # the real seed (21 May) is newest
@@ -158,7 +151,7 @@ async def test_a_queued_correction_goes_out_after_kill_9_and_restart(tmp_path: P
             await fake.wait_for_messages(900, 1, timeout=10)  # the admin's note
             await stop(proc, fake, log)
         finally:
-            await reap(proc)
+            await end_process(proc)  # never left running after a failed test
         assert len(fake.calls("editMessageText", ok=True)) == 1
         assert len(fake.sent_messages(news)) == 2  # corrected in place, never posted again
         assert len(fake.sent_messages(900)) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,17 @@ from bot.config import Settings
 from bot.quiet import parse_quiet_hours
 from bot.telegram.posts import READ_MORE
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ADMIN, MSK, ROOT, TEST_TOKEN, channel, say, start_fast_bot, write_seed
+from tests.helpers import (
+    ADMIN,
+    MSK,
+    ROOT,
+    TEST_TOKEN,
+    channel,
+    run_bot_command,
+    say,
+    start_fast_bot,
+    write_seed,
+)
 
 STRANGER = 901
 MARKER = (
@@ -113,15 +122,7 @@ def run_bot(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "ADMIN_IDS"}}
     full_env |= {"PYTHONPATH": str(ROOT), "BOT_TOKEN": TEST_TOKEN, **env}
     full_env["TELEGRAM_API_URL"] = "http://127.0.0.1:9"  # never reached: the check comes first
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_bot_command(["run"], env=full_env, cwd=cwd)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -11,9 +11,20 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import pytest
 
+from bot.services import seedwalk
 from bot.services.ingest import IngestError, Ingestor
-from bot.store import articles, state
-from bot.store.db import SCHEMA_VERSION, StoreError, open_db, savepoint, transaction
+from bot.store import articles, files, state
+from bot.store.db import (
+    BULK_CACHE_KIB,
+    CACHE_KIB,
+    SCHEMA_VERSION,
+    StoreError,
+    bulk_cache,
+    open_db,
+    savepoint,
+    scalar,
+    transaction,
+)
 from tests.helpers import REAL_SEED, copy_seeds, write_seed
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -44,6 +55,8 @@ async def test_open_db_sets_pragmas_and_version(
         assert (await cur.fetchone())[0] == "wal"
     async with conn.execute("PRAGMA foreign_keys") as cur:
         assert (await cur.fetchone())[0] == 1
+    async with conn.execute("PRAGMA cache_size") as cur:
+        assert (await cur.fetchone())[0] == -CACHE_KIB
     async with conn.execute("PRAGMA user_version") as cur:
         assert (await cur.fetchone())[0] == SCHEMA_VERSION
 
@@ -210,6 +223,28 @@ async def test_edit_that_breaks_a_file_keeps_the_old_article_until_fixed_or_dele
     assert await articles.failure_states(conn) == {}
 
 
+async def test_scan_in_chunks_finds_gone_files_even_when_their_hashes_collide(
+    conn: aiosqlite.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk is looked up a chunk at a time and gone files are found by hash: chunks smaller
+    than the folder, and a walk whose every name "collides", still find exactly the files gone."""
+    monkeypatch.setattr(seedwalk, "WALK_CHUNK", 2)
+    monkeypatch.setattr(files, "STAMP_QUERY", 1)
+    seeds = tmp_path / "seeds"
+    paths = [write_seed(seeds, f"{i}.txt", f"Новость номер {i}", ["Текст."]) for i in range(5)]
+    ingestor = Ingestor(conn, seeds, MSK)
+    assert (await ingestor.scan()).added == 5
+    assert (await ingestor.scan()).unchanged == 5
+    paths[1].unlink()
+    report = await ingestor.scan()
+    assert (report.withdrawn, report.unchanged) == (1, 4)
+    paths[3].unlink()
+    monkeypatch.setattr(seedwalk.Listing, "saw", lambda self, source: True)
+    report = await ingestor.scan()
+    assert (report.withdrawn, report.unchanged) == (1, 3)
+    assert sorted([s async for s in files.present_sources(conn)]) == ["0.txt", "2.txt", "4.txt"]
+
+
 async def test_nested_folders_count_and_hidden_entries_do_not(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
@@ -222,8 +257,8 @@ async def test_nested_folders_count_and_hidden_entries_do_not(
     write_seed(seeds / "folder.txt", "inner.txt", "Вложенная новость", ["Текст."])
     report = await Ingestor(conn, seeds, MSK).scan()
     assert (report.added, report.failed) == (3, [])
-    stamps = await articles.file_stamps(conn)
-    assert sorted(stamps) == ["2025/05/a.txt", "2025/B.TXT", "folder.txt/inner.txt"]
+    present = [source async for source in files.present_sources(conn)]
+    assert sorted(present) == ["2025/05/a.txt", "2025/B.TXT", "folder.txt/inner.txt"]
     assert (await Ingestor(conn, seeds, MSK).scan()).unchanged == 3
 
 
@@ -267,6 +302,13 @@ async def test_large_scan_uses_worker_processes_with_same_result(
     assert len(await fts_ids(conn, '"погод"')) == 5
     article = await articles.get_article(conn, report.added_ids[0])
     assert article is not None and article.title == TITLE
+    assert await scalar(conn, "PRAGMA cache_size") == -CACHE_KIB  # the big scan's cache is undone
+
+
+async def test_a_big_scan_writes_with_sqlites_default_cache(conn: aiosqlite.Connection) -> None:
+    async with bulk_cache(conn):
+        assert await scalar(conn, "PRAGMA cache_size") == -BULK_CACHE_KIB
+    assert await scalar(conn, "PRAGMA cache_size") == -CACHE_KIB
 
 
 async def test_a_database_error_undoes_that_file_only(

@@ -5,23 +5,28 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ADMIN, REAL_SEED, ROOT, copy_seeds, say, start_fast_bot, write_seed
+from tests.helpers import (
+    ADMIN,
+    REAL_SEED,
+    ROOT,
+    copy_seeds,
+    run_bot_command,
+    say,
+    start_fast_bot,
+    write_seed,
+)
 
 
 def ingest(seeds: Path, db: Path, settle: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     env.update(PYTHONPATH=str(ROOT), SETTLE_SECONDS=settle)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "ingest", "--seeds", str(seeds), "--db", str(db)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    return run_bot_command(["ingest", "--seeds", str(seeds), "--db", str(db)], env=env, cwd=ROOT)
 
 
 def test_cli_waits_for_a_file_being_written_and_names_duplicates(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from aiohttp import web
 from bot.__main__ import main
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import TEST_TOKEN, free_port, say, start_bot, wait_until
+from tests.helpers import TEST_TOKEN, bot_process, free_port, say, start_bot, wait_until
 
 CHAT = 42
 ORIGIN = "https://bot.example"
@@ -40,19 +39,6 @@ def bot_env(settings: Settings, api_url: str, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def http_get(url: str) -> tuple[int, str]:
@@ -81,8 +67,7 @@ async def test_webhook_process_finishes_the_running_update_on_sigterm(
         WEBHOOK_SECRET=SECRET,
         HTTP_LISTEN=f"127.0.0.1:{port}",
     )
-    proc = await start_process(env, tmp_path)
-    try:
+    async with bot_process("run", env=env, cwd=tmp_path) as proc:
 
         async def webhook_set() -> bool:
             return fake_tg.webhook is not None
@@ -104,10 +89,6 @@ async def test_webhook_process_finishes_the_running_update_on_sigterm(
         assert posts == [200]  # handled to the end, then acknowledged
         assert fake_tg.webhook is not None  # kept: Telegram holds updates for the next start
         assert not fake_tg.calls("getUpdates") and not fake_tg.calls("deleteWebhook")
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
     fake_tg.assert_clean()
 
 
@@ -120,10 +101,8 @@ async def test_polling_deletes_a_left_webhook_and_serves_health(
     left = fake_tg.push_message(CHAT, text="/article 1")  # waiting at Telegram meanwhile
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = await start_process(
-        bot_env(settings, fake_tg.url, HTTP_LISTEN=f"127.0.0.1:{port}"), tmp_path
-    )
-    try:
+    env = bot_env(settings, fake_tg.url, HTTP_LISTEN=f"127.0.0.1:{port}")
+    async with bot_process("run", env=env, cwd=tmp_path) as proc:
         [reply] = await fake_tg.wait_for_messages(CHAT, 1, timeout=30)
         assert reply.text.startswith(TITLE)  # the pending update was kept and answered
         [delete] = fake_tg.calls("deleteWebhook")
@@ -139,10 +118,6 @@ async def test_polling_deletes_a_left_webhook_and_serves_health(
         assert status == 200 and 'newsbot_updates_total{outcome="ok",type="message"} 1.0' in text
         code, stderr = await stop(proc)
         assert code == 0, stderr
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
     assert (await http_get(base + "/healthz"))[0] == 0  # closed with the bot
 
 
@@ -200,8 +175,9 @@ async def test_a_wrong_address_stops_the_start_in_one_line(
     expected: str,
 ) -> None:
     url = await impostor(serve) if serve is not None else f"http://127.0.0.1:{free_port()}"
-    proc = await start_process(bot_env(settings, url, LOG_LEVEL="WARNING"), tmp_path)
-    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+    env = bot_env(settings, url, LOG_LEVEL="WARNING")
+    async with bot_process("run", env=env, cwd=tmp_path) as proc:
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
     assert proc.returncode == 1
     assert len(lines) == 1, lines
@@ -248,8 +224,8 @@ async def test_a_busy_http_listen_is_exit_1(
         busy.listen()
         port = busy.getsockname()[1]
         env = bot_env(settings, fake_tg.url, HTTP_LISTEN=f"127.0.0.1:{port}", LOG_LEVEL="WARNING")
-        proc = await start_process(env, tmp_path)
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+        async with bot_process("run", env=env, cwd=tmp_path) as proc:
+            _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
     assert proc.returncode == 1
     assert lines == [

@@ -3,6 +3,8 @@ templates get the article's fields escaped, and bad templates are refused at sta
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -225,3 +227,28 @@ def test_a_template_failing_on_one_article_sends_the_card() -> None:
     renderer.check(MSK)
     post = channel_post(make("T", "Лид", (), None), MSK, "newsbot", renderer=renderer)
     assert post.markup is not None and "Лид" in post.text
+
+
+def test_jinja2_is_loaded_by_the_first_post_not_by_the_start() -> None:
+    """A polling bot's modules and its default renderer leave Jinja2 (and the other libraries
+    the first getUpdates does not need) unloaded; rendering a post loads it."""
+    code = (
+        "import sys\n"
+        "import bot.__main__, bot.polling, bot.launch, bot.app, bot.telegram\n"
+        "from bot.telegram.templates import default_renderer\n"
+        "renderer = default_renderer()\n"
+        "print(*sorted(m for m in ('jinja2', 'aiohttp.web', 'watchfiles',"
+        " 'concurrent.futures.process') if m in sys.modules))\n"
+        "from bot.models import Article\n"
+        "from bot.parser import parse\n"
+        "from tests.helpers import MSK, REAL_SEED\n"
+        "p = parse(REAL_SEED.read_bytes(), mtime=0.0, tz=MSK)\n"
+        "a = Article(**{f: getattr(p, f) for f in p.__dataclass_fields__}, id=1, source='x')\n"
+        "print(renderer.render(a, MSK, 'newsbot').startswith('<b>'))\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["", "True", "True"]

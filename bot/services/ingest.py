@@ -10,14 +10,14 @@ for the admins (docs/seed-format.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,11 +25,19 @@ import aiosqlite
 
 from bot.identity import identity_key, visible_changes
 from bot.models import Article, FailedFile, IngestReport, ParsedArticle
-from bot.services.seedwalk import IngestError, Prepared, SeedFile, compare, prepare_batch
+from bot.services.seedwalk import (
+    IngestError,
+    Listing,
+    Prepared,
+    SeedFile,
+    compare,
+    prepare_batch,
+    walk_seeds,
+)
 from bot.services.settle import SettleTracker
 from bot.store import articles, corrections, files
 from bot.store.articles import FileState
-from bot.store.db import savepoint, transaction
+from bot.store.db import bulk_cache, savepoint, transaction
 
 __all__ = ["IngestError", "Ingestor"]
 
@@ -81,20 +89,21 @@ class Ingestor:
     async def _scan(self, progress: Progress | None) -> IngestReport:
         report = IngestReport()
         await self._key_old_articles()
-        stamps = await articles.file_stamps(self.conn)
         failures = await articles.failure_states(self.conn)
-        listing = await asyncio.to_thread(compare, self.seeds_dir, stamps, failures)
-        missing = set(stamps)  # files present at the last scan and not found now
+        listing = await compare(self.seeds_dir, partial(files.stamps_of, self.conn), failures)
+        missing = await self._missing(listing)
         report.unchanged = listing.unchanged
         report.failed.extend(listing.failed)
         done, total = listing.total - len(listing.todo), listing.total
         if progress:
             progress(done, total)
-        async for prepared in self._prepared_batches(listing.todo):
-            await self._write(prepared, report, missing)
-            done += len(prepared)
-            if progress:
-                progress(done, total)
+        big = len(listing.todo) >= POOL_THRESHOLD
+        async with bulk_cache(self.conn) if big else contextlib.nullcontext():
+            async for prepared in self._prepared_batches(listing.todo):
+                await self._write(prepared, report, missing)
+                done += len(prepared)
+                if progress:
+                    progress(done, total)
         self.settle.keep_only((f.source for f in listing.todo), missing)
         cleared = [s for s in failures if s not in listing.failures_seen]
         await self._forget(missing, [failures[s] for s in cleared], report)
@@ -103,6 +112,18 @@ class Ingestor:
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))
         self._published.clear()
         return report
+
+    async def _missing(self, listing: Listing) -> set[str]:
+        """Files present at the last scan and not found now: none when the walk found as many
+        known files as the store has present, which a scan of an unchanged folder shows."""
+        gone = await files.count_present(self.conn) - listing.known
+        if not gone:
+            return set()
+        missing = {s async for s in files.present_sources(self.conn) if not listing.saw(s)}
+        if len(missing) != gone:  # two names with one 64-bit hash: compare by name instead
+            found = await asyncio.to_thread(lambda: {f[0] for f in walk_seeds(self.seeds_dir)})
+            missing = {s async for s in files.present_sources(self.conn) if s not in found}
+        return missing
 
     async def _prepared_batches(self, todo: list[SeedFile]) -> AsyncIterator[list[Prepared]]:
         """Batches of read+parsed+stemmed files, in order.
@@ -116,6 +137,9 @@ class Ingestor:
             for batch in batches:
                 yield await asyncio.to_thread(prepare_batch, batch, self.tz)
             return
+        import multiprocessing  # here: only a big scan needs the pool (0.4 MB of modules)
+        from concurrent.futures import ProcessPoolExecutor
+
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")  # no fork: the process has live threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:

@@ -1,15 +1,20 @@
 """Read the seeds folder: walk it cheaply, sort files into unchanged and to-do, read and parse.
 
 This is the file-system side of ingest (bot.services.ingest writes what it prepares); it never
-touches the database and runs in a thread or worker processes.
+touches the database itself (``compare`` asks a lookup for each chunk's stamps) and its blocking
+work runs in a thread or worker processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import logging
 import os
-from collections.abc import Iterator
+from array import array
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,6 +61,27 @@ class Listing:
     failed: list[FailedFile] = field(default_factory=list)
     """Files that failed before and have not changed since: reported again, not re-read."""
     failures_seen: set[str] = field(default_factory=set)
+    known: int = 0
+    """Files found that the store had as present at the last scan (their stamps were asked)."""
+    seen: array[int] = field(default_factory=lambda: array("q"))
+    """``hash()`` of every source found: 8 bytes a file instead of its name."""
+    _sorted: array[int] | None = None
+
+    def saw(self, source: str) -> bool:
+        """Whether the walk found ``source`` (up to a 64-bit hash collision; ingest checks).
+
+        Asked only when files have gone; the first call sorts the hashes."""
+        if self._sorted is None:
+            self._sorted = array("q", sorted(self.seen))
+        h = hash(source)
+        i = bisect_left(self._sorted, h)
+        return i < len(self._sorted) and self._sorted[i] == h
+
+
+WALK_CHUNK = 500
+"""Directory entries taken per trip to the walking thread and looked up in the store at once."""
+StampLookup = Callable[[list[str]], Awaitable[dict[str, int]]]
+"""Source -> stamp of those of the given sources the store had as present at the last scan."""
 
 
 def walk_seeds(seeds_dir: Path) -> Iterator[tuple[str, str, int, int]]:
@@ -103,28 +129,45 @@ def _seed_entry(
     return f"{prefix}{name}", entry.path, st.st_size, st.st_mtime_ns
 
 
-def compare(seeds_dir: Path, stamps: dict[str, int], failures: dict[str, FileState]) -> Listing:
+async def compare(
+    seeds_dir: Path, stamps_of: StampLookup, failures: dict[str, FileState]
+) -> Listing:
     """Walk the folder and sort its files into unchanged, failed-and-unchanged and to-do.
 
-    Runs in a thread. Each file found is removed from ``stamps``: what is left afterwards are
-    the visible articles whose files are gone.
+    The walk runs in a thread, WALK_CHUNK entries at a time, and the store is asked for each
+    chunk's stamps: a scan of 50,000 unchanged files holds one chunk, not a dict of every
+    known file. ``Listing.known`` and ``Listing.saw`` let the caller find the files gone.
     """
     out = Listing()
-    for source, path, size, mtime_ns in walk_seeds(seeds_dir):
-        out.total += 1
-        known = stamps.pop(source, None)
-        failure = failures.get(source)
-        if failure is not None:
-            out.failures_seen.add(source)
-            if (failure.size, failure.mtime_ns) == (size, mtime_ns):
-                out.failed.append(FailedFile(source, failure.failure or "unknown error"))
-                continue
-        elif known == articles.stamp(size, mtime_ns):
-            out.unchanged += 1
-            continue
-        out.todo.append(SeedFile(source, path, size, mtime_ns))
+    walk = walk_seeds(seeds_dir)
+    while chunk := await asyncio.to_thread(_take, walk, WALK_CHUNK):
+        stamps = await stamps_of([found[0] for found in chunk])
+        out.known += len(stamps)
+        for source, path, size, mtime_ns in chunk:
+            out.seen.append(hash(source))
+            _sort(out, SeedFile(source, path, size, mtime_ns), stamps.get(source), failures)
+    out.total = len(out.seen)
     out.todo.sort(key=lambda f: f.source)
     return out
+
+
+def _take(walk: Iterator[tuple[str, str, int, int]], n: int) -> list[tuple[str, str, int, int]]:
+    """The walk's next ``n`` entries (fewer at its end); runs in a thread."""
+    return list(itertools.islice(walk, n))
+
+
+def _sort(out: Listing, file: SeedFile, known: int | None, failures: dict[str, FileState]) -> None:
+    """Put one file found into unchanged, failed-and-unchanged or to-do."""
+    failure = failures.get(file.source)
+    if failure is not None:
+        out.failures_seen.add(file.source)
+        if (failure.size, failure.mtime_ns) == (file.size, file.mtime_ns):
+            out.failed.append(FailedFile(file.source, failure.failure or "unknown error"))
+            return
+    elif known == articles.stamp(file.size, file.mtime_ns):
+        out.unchanged += 1
+        return
+    out.todo.append(file)
 
 
 def prepare(file: SeedFile, tz: ZoneInfo) -> Prepared:

@@ -3,7 +3,8 @@
 Without this a new file waits for the next POST_INTERVAL scan. The watcher only says "look
 now"; the scan decides what changed, so a missed or spurious event costs nothing but a scan.
 Where notifications are unavailable (no inotify, a watch limit, the folder missing at start)
-it says so once in the log and the periodic scan remains the only mechanism.
+it says so once in the log and the periodic scan remains the only mechanism. watchfiles (and
+anyio) are imported when the watch starts, after the first getUpdates, and never by the CLI.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from watchfiles import Change, awatch
+if TYPE_CHECKING:
+    from watchfiles import Change
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class Watcher:
         if not log.isEnabledFor(logging.DEBUG):  # "1 change detected" on every write otherwise
             logging.getLogger("watchfiles").setLevel(logging.WARNING)
         try:
+            from watchfiles import awatch
+
             self.active = True
             log.info("watching %s for new and changed seed files", self.folder)
             async for _changes in awatch(

@@ -136,24 +136,6 @@ def stamp(size: int, mtime_ns: int) -> int:
     return size << 64 | mtime_ns
 
 
-STAMP_CHUNK = 4096
-"""Rows fetched per trip to aiosqlite's thread while loading the stamps."""
-
-
-async def file_stamps(conn: aiosqlite.Connection) -> dict[str, int]:
-    """Source -> stamp of every seed file present at the last scan (linked to an article; feed
-    articles are not files: a scan never withdraws them)."""
-    stamps: dict[str, int] = {}
-    async with conn.execute(
-        "SELECT source, file_size, file_mtime_ns FROM seed_files WHERE gone_at IS NULL"
-    ) as cur:
-        cur.row_factory = None  # plain tuples: 50k sqlite3.Row objects cost time and memory
-        while rows := await cur.fetchmany(STAMP_CHUNK):
-            for source, size, mtime_ns in rows:
-                stamps[source] = stamp(size, mtime_ns)
-    return stamps
-
-
 async def failure_states(conn: aiosqlite.Connection) -> dict[str, FileState]:
     """Every seed file with a recorded failure, with the article it had (if any)."""
     return await _states(conn, "SELECT source FROM seed_failures", [])

@@ -5,20 +5,20 @@ Telegram HTML. Every value is escaped the way the bot always escaped text (``<``
 the links come pre-escaped for attributes. The shipped default gives the historical format byte
 for byte. A template is checked once at start against a sample article holding every character
 that needs escaping: it must render, use only Telegram's tags, balance them and fit one message.
+
+Jinja2 is imported when a template is first compiled: a custom POST_TEMPLATE at start (it is
+checked there), the shipped default only at the first channel post. A bot that posts nothing
+(or has not posted yet) does not carry Jinja2's 1.8 MB (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from bot.models import Article
 from bot.telegram.formatting import (
@@ -34,6 +34,11 @@ from bot.telegram.formatting import (
 from bot.telegram.texts import Lang
 from bot.telegram.tghtml import HtmlError, visible_text
 
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import SandboxedEnvironment
+    from markupsafe import Markup
+
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "post.html"
 CHANNEL_LANG: Lang = "ru"
 """Channel posts and subscriber alerts speak the publisher's language."""
@@ -46,17 +51,27 @@ class TemplateProblem(ValueError):
 
 def _finalize(value: object) -> object:
     """Escape like the rest of the bot (quotes stay as they are); Markup passes unchanged."""
+    from markupsafe import Markup
+
     if value is None or isinstance(value, Markup):
         return "" if value is None else value
     return Markup(escape(str(value)))
 
 
-_ENV = SandboxedEnvironment(
-    autoescape=True, undefined=StrictUndefined, finalize=_finalize, auto_reload=False
-)
+@cache
+def _environment() -> SandboxedEnvironment:
+    """The one sandboxed, autoescaping environment; importing Jinja2 happens here."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        autoescape=True, undefined=StrictUndefined, finalize=_finalize, auto_reload=False
+    )
 
 
 def _url(url: str | None) -> Markup | None:
+    from markupsafe import Markup
+
     return None if url is None else Markup(html.escape(url, quote=True))
 
 
@@ -98,22 +113,51 @@ def sample_article(tz: ZoneInfo) -> Article:
     )
 
 
-@dataclass(frozen=True, slots=True)
 class PostRenderer:
-    """One compiled post template; ``render`` gives the HTML of the whole-article post."""
+    """One post template; ``render`` gives the HTML of the whole-article post.
 
-    name: str
-    template: Template
+    ``from_source`` compiles at once (errors name the file and line); ``lazy`` keeps the source
+    and compiles on the first render, for the shipped default, which its tests check.
+    """
+
+    __slots__ = ("_template", "name", "source")
+
+    def __init__(self, name: str, source: str, template: Template | None = None) -> None:
+        self.name = name
+        self.source = source
+        self._template = template
+
+    def __repr__(self) -> str:
+        return f"PostRenderer({self.name!r})"
+
+    @property
+    def template(self) -> Template:
+        """The compiled template (compiled now if it was created lazily)."""
+        if self._template is None:
+            self._template = self._compile()
+        return self._template
+
+    def _compile(self) -> Template:
+        from jinja2 import TemplateError
+
+        try:
+            return _environment().from_string(self.source)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" (line {line})" if line else ""
+            raise TemplateProblem(f"{self.name}: {exc.message or exc}{where}") from None
+
+    @classmethod
+    def lazy(cls, source: str, name: str) -> PostRenderer:
+        """A renderer that compiles ``source`` (and imports Jinja2) only when first used."""
+        return cls(name, source)
 
     @classmethod
     def from_source(cls, source: str, name: str) -> PostRenderer:
         """Compile ``source``; TemplateProblem names ``name`` and the line at fault."""
-        try:
-            return cls(name, _ENV.from_string(source))
-        except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f" (line {line})" if line else ""
-            raise TemplateProblem(f"{name}: {exc.message or exc}{where}") from None
+        renderer = cls(name, source)
+        renderer._template = renderer._compile()
+        return renderer
 
     @classmethod
     def from_file(cls, path: Path, tz: ZoneInfo) -> PostRenderer:
@@ -136,8 +180,11 @@ class PostRenderer:
         self, article: Article, tz: ZoneInfo, bot_username: str | None, utm: UtmParams = ()
     ) -> str:
         """The post's HTML (stripped); TemplateProblem when the template fails on this article."""
+        template = self.template
+        from jinja2 import TemplateError  # loaded by now: the template is compiled
+
         try:
-            return self.template.render(fields(article, tz, bot_username, utm)).strip()
+            return template.render(fields(article, tz, bot_username, utm)).strip()
         except TemplateError as exc:
             raise TemplateProblem(f"{self.name}: {exc.message or exc}") from None
         except Exception as exc:  # the template's own logic failed (1 // 0, a bad filter arg)
@@ -176,5 +223,5 @@ class PostRenderer:
 
 @cache
 def default_renderer() -> PostRenderer:
-    """The shipped template: today's channel format."""
-    return PostRenderer.from_source(DEFAULT_TEMPLATE.read_text(encoding="utf-8"), "post.html")
+    """The shipped template: today's channel format, compiled at the first post."""
+    return PostRenderer.lazy(DEFAULT_TEMPLATE.read_text(encoding="utf-8"), "post.html")
