@@ -145,7 +145,7 @@ async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Pat
     conn = await open_db(path)
     try:
         async with conn.execute("PRAGMA user_version") as cur:
-            assert (await cur.fetchone())[0] == SCHEMA_VERSION == 6
+            assert (await cur.fetchone())[0] == SCHEMA_VERSION == 7
         [row] = await outbox.all_deliveries(conn)
         assert (row.article_id, row.chat_id, row.kind, row.action, row.status) == (
             1,
