@@ -196,7 +196,8 @@ async def test_a_deleted_topic_pauses_its_target(
         fake.delete_topic(FORUM, forum)
         write_seed(cfg.seeds_dir, "t1.txt", "В удалённую тему", ["Текст."])
         [note] = await fake.wait_for_messages(ADMIN, 1)
-        assert f"{FORUM} topic {forum}" in note.text and "message thread not found" in note.text
+        assert f"{FORUM} (тема {forum}) приостановлена" in note.text  # named in Russian
+        assert "message thread not found" in note.text and "topic" not in note.text
         await fake.wait_for_messages(channel(fake), 1)
         write_seed(cfg.seeds_dir, "t2.txt", "Снова в канал", ["Текст."])
         await fake.wait_for_messages(channel(fake), 2)
@@ -206,3 +207,4 @@ async def test_a_deleted_topic_pauses_its_target(
         assert list(await targets_store.paused(app.conn)) == [f"{FORUM}|{forum}"]
         stats = await stats_of(fake)
         assert f"{FORUM} (тема {forum}): в очереди 2, отправлено 0" in stats
+        assert "приостановлена: 400 Bad Request: message thread not found" in stats
