@@ -131,7 +131,6 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
         assert not loud.silent and fake.chat(GROUP).pin_notices == [loud.message_id]
 
 
-
 async def test_a_pin_is_silent_when_its_post_was_a_silent_target_or_at_night(
     settings: Settings, tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -158,6 +157,7 @@ async def test_a_pin_is_silent_when_its_post_was_a_silent_target_or_at_night(
         await fake.wait_for_request("pinChatMessage", n=4)
         assert night.silent and fake.chat(GROUP).pinned[-1] == night.message_id
         assert fake.chat(GROUP).pin_notices == [loud.message_id]  # the night's pin is silent
+
 
 async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
