@@ -103,8 +103,10 @@ class Deliverer:
         """The delivery loop."""
         try:
             await self._restore_pacing()
+            if self.steps.targets is not None:
+                await self.steps.targets.follow_migrations(self.conn)
         except Exception:
-            log.exception("could not restore the channel's pacing window; starting empty")
+            log.exception("could not restore the pacing window or the targets' migrations")
         while not self._stopping:
             self._wake.clear()
             try:
@@ -239,6 +241,8 @@ class Deliverer:
                 )
                 await state.record_migration(self.conn, d.chat_id, new)
                 await outbox.move_chat(self.conn, d.chat_id, new)
+            if self.steps.targets is not None:
+                self.steps.targets.moved(d.chat_id, new)
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
             log.error(
                 "Telegram refused %s: %s; this target paused, its queue kept, the others go on",
