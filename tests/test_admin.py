@@ -72,6 +72,9 @@ async def test_others_get_a_refusal_and_nothing_happens(
     for command in ("/reload", "/stats", "/pause", "/resume", "/post 1"):
         [reply] = await say(fake, STRANGER, command)
         assert reply.text == "Эта команда только для администраторов бота."
+    for command in ("/stats", "/preview 1", "/pending"):  # a reader's reply: in their language
+        [reply] = await say(fake, STRANGER, command, lang="en")
+        assert reply.text == "This command is for the bot's admins only."
     await fake.settle(0.5)
     assert await outbox.all_deliveries(app.conn) == []
     async with app.conn.execute("SELECT count(*) FROM articles") as cur:
