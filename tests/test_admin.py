@@ -61,6 +61,9 @@ async def test_admin_commands_work_for_admins(
     assert "возобновлена" in (await say(fake, ADMIN, "/resume"))[0].text
     await fake.wait_for_messages(channel(fake), 2)
     assert "Статьи 999999 нет" in (await say(fake, ADMIN, "/post 999999"))[0].text
+    huge = "9" * 20  # past SQLite's integers: still just a missing article
+    for command in (f"/post {huge}", f"/post {huge} pin silent", f"/preview {huge}"):
+        assert f"Статьи {huge} нет" in (await say(fake, ADMIN, command))[0].text
     assert "Использование" in (await say(fake, ADMIN, "/post abc"))[0].text
     fake.assert_clean()
 
