@@ -1,5 +1,5 @@
 """QUIET_MODE=hold across midnight, /post <id> [pin] [silent] ahead of the queue (pinned, or
-recorded failed without the right to pin), and the schema 6 migration keeping old deliveries."""
+recorded failed without the right to pin), and migrations keeping old deliveries."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ async def test_a_pin_is_silent_when_its_post_was_a_silent_target_or_at_night(
         assert fake.chat(GROUP).pin_notices == [loud.message_id]  # the night's pin is silent
 
 
-async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Path) -> None:
+async def test_a_version_5_database_opens_as_current_with_its_deliveries(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     await old_database(path, 5)
     old = await aiosqlite.connect(path)
