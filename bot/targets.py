@@ -38,7 +38,7 @@ def _chat(value: object) -> str:
     if isinstance(value, int):
         if value == 0:
             raise ValueError("chat id 0 is not a chat")
-        return str(value)
+        value = str(value)  # checked as text below: at most 16 digits, like Telegram's ids
     if not isinstance(value, str):
         raise ValueError(f"chat must be '@name' or a numeric id, got {type(value).__name__}")
     text = value.strip()
@@ -49,8 +49,12 @@ def _chat(value: object) -> str:
     raise ValueError(f"chat must be '@name' (5-32 letters, digits, _) or a numeric id: {value!r}")
 
 
+MAX_TOPIC = 2**31 - 1
+"""A message_thread_id is a message id: Telegram's are 32-bit (and SQLite's stop at 2**63)."""
+
+
 def _topic(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_TOPIC:
         raise ValueError(f"topic must be a positive whole number (message_thread_id): {value!r}")
     return value
 

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests import fake_telegram_validate as v
+from tests.fake_telegram_control import add_control_routes
 from tests.fake_telegram_faults import FaultsMixin
 from tests.fake_telegram_forums import ForumsMixin
 from tests.fake_telegram_limits import Clock, Limits, RateLimiter, RealClock, VirtualClock
@@ -93,8 +94,11 @@ class FakeTelegram(ForumsMixin, FaultsMixin, PushMixin, RecordsMixin, WebhookMix
         first_update_id: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        control: bool = False,
     ) -> None:
         self.token, self.host, self.port = token, host, port
+        self.control = control
+        """Serve the /_fake/ control routes (the standalone server: fake_telegram_control)."""
         self.bot_user = {
             "id": int((token or DEFAULT_TOKEN).split(":", 1)[0]),
             "is_bot": True,
@@ -152,6 +156,8 @@ class FakeTelegram(ForumsMixin, FaultsMixin, PushMixin, RecordsMixin, WebhookMix
         """Listen on host:port (port 0 picks a free one, then `port` holds it)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        if self.control:
+            add_control_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
@@ -407,9 +413,9 @@ class FakeTelegram(ForumsMixin, FaultsMixin, PushMixin, RecordsMixin, WebhookMix
 
 async def _serve(port: int, limits: bool) -> None:
     """Run a server until interrupted (manual runs: TELEGRAM_API_URL=<printed url>)."""
-    server = FakeTelegram(port=port, limits=None if limits else Limits.off())
+    server = FakeTelegram(port=port, limits=None if limits else Limits.off(), control=True)
     await server.start()
-    print(f"{server.base_url}  (any well-formed bot token works)", flush=True)
+    print(f"{server.base_url}  (any well-formed bot token works; control: /_fake/)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

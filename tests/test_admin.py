@@ -61,6 +61,9 @@ async def test_admin_commands_work_for_admins(
     assert "возобновлена" in (await say(fake, ADMIN, "/resume"))[0].text
     await fake.wait_for_messages(channel(fake), 2)
     assert "Статьи 999999 нет" in (await say(fake, ADMIN, "/post 999999"))[0].text
+    huge = "9" * 20  # past SQLite's integers: still just a missing article
+    for command in (f"/post {huge}", f"/post {huge} pin silent", f"/preview {huge}"):
+        assert f"Статьи {huge} нет" in (await say(fake, ADMIN, command))[0].text
     assert "Использование" in (await say(fake, ADMIN, "/post abc"))[0].text
     fake.assert_clean()
 
@@ -72,6 +75,9 @@ async def test_others_get_a_refusal_and_nothing_happens(
     for command in ("/reload", "/stats", "/pause", "/resume", "/post 1"):
         [reply] = await say(fake, STRANGER, command)
         assert reply.text == "Эта команда только для администраторов бота."
+    for command in ("/stats", "/preview 1", "/pending"):  # a reader's reply: in their language
+        [reply] = await say(fake, STRANGER, command, lang="en")
+        assert reply.text == "This command is for the bot's admins only."
     await fake.settle(0.5)
     assert await outbox.all_deliveries(app.conn) == []
     async with app.conn.execute("SELECT count(*) FROM articles") as cur:

@@ -164,3 +164,20 @@ async def _failed_preview(conn: aiosqlite.Connection, chat: str) -> bool:
     """The admin's preview was given up (403), not retried, and nobody was unsubscribed."""
     rows = await outbox.all_deliveries(conn)
     return any(d.kind == "preview" and d.chat_id == chat and d.status == "failed" for d in rows)
+
+
+async def test_an_admin_who_subscribed_gets_the_alert_besides_the_preview(
+    settings: Settings, fake: FakeTelegram
+) -> None:
+    async with approval_bot(settings, fake) as (_app, cfg):
+        await say(fake, ADMIN, "/subscribe")
+        mark = fake.mark()
+        first, _ = await new_article(fake, cfg)
+        press = fake.press_button(ADMIN, "Опубликовать", message_id=first.message_id)
+        await fake.wait_for_callback_answer(press)
+        await fake.wait_for_messages(channel(fake), 1)
+        await fake.wait_for(lambda: decided(fake, first, "✅ Опубликовано — Анна"))
+        # the preview and the subscriber's alert are two messages to one chat
+        [_, alert] = await fake.wait_for_messages(ADMIN, 2, since=mark)
+        assert alert.message_id != first.message_id
+        assert "Армия начала манёвры" in alert.text and labels(alert)[-3:] != RU_BUTTONS

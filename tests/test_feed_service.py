@@ -357,7 +357,7 @@ async def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     conn = await open_db(path)
     try:
         rows = await conn.execute_fetchall("PRAGMA user_version")
-        assert rows[0][0] == SCHEMA_VERSION == 6
+        assert rows[0][0] == SCHEMA_VERSION == 7
         (article,) = await all_articles(conn)
         assert (article.title, article.url, article.image_url, article.teaser) == (
             "Старая", None, None, False,

@@ -79,7 +79,7 @@ async def test_a_version_3_feeds_database_migrates_to_the_latest(tmp_path: Path)
     await old.close()
     conn = await open_db(path)  # migrates 3 → 4 → 5
     try:
-        assert await scalar(conn, "PRAGMA user_version") == SCHEMA_VERSION == 6
+        assert await scalar(conn, "PRAGMA user_version") == SCHEMA_VERSION == 7
         sent, queued, note = await outbox.all_deliveries(conn)
         assert (sent.status, sent.message_id, sent.revision, sent.shown, sent.action) == (
             "sent", 5, 1, "article", "send",

@@ -1,5 +1,5 @@
 """QUIET_MODE=hold across midnight, /post <id> [pin] [silent] ahead of the queue (pinned, or
-recorded failed without the right to pin), and the schema 6 migration keeping old deliveries."""
+recorded failed without the right to pin), and migrations keeping old deliveries."""
 
 from __future__ import annotations
 
@@ -131,7 +131,35 @@ async def test_post_pin_silent_goes_first_and_a_missing_pin_right_is_recorded(
         assert not loud.silent and fake.chat(GROUP).pin_notices == [loud.message_id]
 
 
-async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Path) -> None:
+async def test_a_pin_is_silent_when_its_post_was_a_silent_target_or_at_night(
+    settings: Settings, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    fake.add_chat(GROUP, "supergroup", title="Группа")
+    quiet = fake.add_chat(GROUP - 1, "supergroup", title="Тихая группа").id
+    cfg = with_targets(
+        settings,
+        tmp_path,
+        f"[[target]]\nchat = {GROUP}\n\n[[target]]\nchat = {quiet}\nsilent = true\n",
+    )
+    cfg = replace(cfg, quiet_hours=parse_quiet_hours("23:00-07:00", MSK))
+    now = [datetime(2025, 5, 21, 12, 0, tzinfo=MSK).timestamp()]
+    async with running(cfg, fake, clock=lambda: now[0]):
+        await say(fake, ADMIN, "/post 1 pin")  # by day: the silent target's post is silent
+        [loud] = await fake.wait_for_messages(GROUP, 1)
+        [hushed] = await fake.wait_for_messages(quiet, 1)
+        await fake.wait_for_request("pinChatMessage", n=2)
+        assert not loud.silent and fake.chat(GROUP).pin_notices == [loud.message_id]
+        assert hushed.silent and fake.chat(quiet).pinned == [hushed.message_id]
+        assert fake.chat(quiet).pin_notices == []  # so is its pin
+        now[0] = datetime(2025, 5, 22, 2, 0, tzinfo=MSK).timestamp()  # QUIET_MODE=silent
+        await say(fake, ADMIN, "/post 1 pin")
+        night = (await fake.wait_for_messages(GROUP, 2))[1]
+        await fake.wait_for_request("pinChatMessage", n=4)
+        assert night.silent and fake.chat(GROUP).pinned[-1] == night.message_id
+        assert fake.chat(GROUP).pin_notices == [loud.message_id]  # the night's pin is silent
+
+
+async def test_a_version_5_database_opens_as_current_with_its_deliveries(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     await old_database(path, 5)
     old = await aiosqlite.connect(path)
@@ -145,7 +173,7 @@ async def test_a_version_5_database_opens_as_6_with_its_deliveries(tmp_path: Pat
     conn = await open_db(path)
     try:
         async with conn.execute("PRAGMA user_version") as cur:
-            assert (await cur.fetchone())[0] == SCHEMA_VERSION == 6
+            assert (await cur.fetchone())[0] == SCHEMA_VERSION == 7
         [row] = await outbox.all_deliveries(conn)
         assert (row.article_id, row.chat_id, row.kind, row.action, row.status) == (
             1,

@@ -234,8 +234,8 @@ async def test_channel_refusal_pauses_keeps_queue_and_tells_admins(
     reason = pub.admin_notes[0][1].values["reason"]
     assert "not a member" in str(reason)
     assert pub.admin_notes == [
-        ("100", Note("target_paused", {"target": "@news", "reason": reason})),
-        ("200", Note("target_paused", {"target": "@news", "reason": reason})),
+        ("100", Note("target_paused", {"chat": "@news", "reason": reason})),
+        ("200", Note("target_paused", {"chat": "@news", "reason": reason})),
     ]
     assert (await pub_service.status()).outbox.queued_channel == 2
     assert await pub_service.resume()

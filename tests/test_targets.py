@@ -58,6 +58,8 @@ def test_a_good_file_becomes_targets() -> None:
         ('[[target]]\nchat = "@news"\ntopic = 0', "topic must be a positive"),
         ('[[target]]\nchat = "@news"\ntopic = "3"', "topic must be a positive"),
         ('[[target]]\nchat = "@news"\ntopic = true', "topic must be a positive"),
+        ('[[target]]\nchat = "@news"\ntopic = 99999999999999999999', "topic must be a positive"),
+        ("[[target]]\nchat = -99999999999999999999", "chat must be '@name'"),
         ('[[target]]\nchat = "@news"\nsilent = "yes"', "silent must be true or false"),
         ('[[target]]\nchat = "@news"\nkeywords = "МЧС"', "keywords must be a list"),
         ('[[target]]\nchat = "@news"\nkeywords = [1]', "keywords must be a list"),

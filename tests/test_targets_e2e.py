@@ -196,7 +196,8 @@ async def test_a_deleted_topic_pauses_its_target(
         fake.delete_topic(FORUM, forum)
         write_seed(cfg.seeds_dir, "t1.txt", "В удалённую тему", ["Текст."])
         [note] = await fake.wait_for_messages(ADMIN, 1)
-        assert f"{FORUM} topic {forum}" in note.text and "message thread not found" in note.text
+        assert f"{FORUM} (тема {forum}) приостановлена" in note.text  # named in Russian
+        assert "message thread not found" in note.text and "topic" not in note.text
         await fake.wait_for_messages(channel(fake), 1)
         write_seed(cfg.seeds_dir, "t2.txt", "Снова в канал", ["Текст."])
         await fake.wait_for_messages(channel(fake), 2)
@@ -206,3 +207,22 @@ async def test_a_deleted_topic_pauses_its_target(
         assert list(await targets_store.paused(app.conn)) == [f"{FORUM}|{forum}"]
         stats = await stats_of(fake)
         assert f"{FORUM} (тема {forum}): в очереди 2, отправлено 0" in stats
+        assert "приостановлена: 400 Bad Request: message thread not found" in stats
+
+
+async def test_a_silent_group_target_stays_silent_with_its_template_after_it_migrates(
+    settings: Settings, tmp_path: Path, fake: FakeTelegram
+) -> None:
+    new_id = fake.migrate_chat(-500)  # a group that Telegram upgraded to a supergroup
+    (tmp_path / "group.html").write_text(MARKER, encoding="utf-8")
+    toml = '[[target]]\nchat = -500\nsilent = true\ntemplate = "group.html"\n'
+    cfg = with_targets(settings, tmp_path, toml)
+    async with running(cfg, fake) as app:
+        seed(cfg, "m1.txt", "До переезда группы", "Текст.", 9)
+        [first] = await fake.wait_for_messages(new_id, 1)
+        assert first.silent and "FORUM-MARKER" in first.text
+        await app.stop()
+    async with running(cfg, fake):  # after a restart too: the migration is remembered
+        seed(cfg, "m2.txt", "После перезапуска", "Текст.", 10)
+        [_, second] = await fake.wait_for_messages(new_id, 2)
+        assert second.silent and "FORUM-MARKER" in second.text

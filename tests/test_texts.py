@@ -29,7 +29,7 @@ def test_language_choice_and_fallback() -> None:
     assert lang_of("en-GB") == "en" and lang_of("EN") == "en"
     assert lang_of("ru") == lang_of("uk") == lang_of(None) == "ru"
     assert t("en", "latest_title") == "Latest articles"
-    assert t("en", "admin_only") == t("ru", "admin_only")  # staff texts are Russian only
+    assert t("en", "stats_targets") == t("ru", "stats_targets")  # staff texts: Russian only
     assert (
         t("ru", "article_missing", id="7") == "Статьи с номером 7 нет. Последние статьи: /latest"
     )

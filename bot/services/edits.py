@@ -145,7 +145,8 @@ class Steps:
 
             return Step(None, drop)
         chat, mid = parent.chat_id, parent.message_id
-        pin = _none(lambda: self.publisher.pin_message(chat, mid, silent=d.silent))
+        silent = d.silent or self.target(d).silent or self.quiet_now()  # as its post was
+        pin = _none(lambda: self.publisher.pin_message(chat, mid, silent=silent))
         return Step(pin, done, "pin")
 
     def _note(self, d: Delivery, note: Note) -> Step:

@@ -20,6 +20,7 @@ from bot.config import WithdrawnPosts
 from bot.models import IngestReport, Subscription, Target
 from bot.services import followups
 from bot.services.approval import ApprovalPolicy, hold
+from bot.services.search import MAX_ID
 from bot.services.subscriptions import SubscriptionService
 from bot.services.targets import (
     ResumeOutcome,
@@ -225,6 +226,8 @@ class PublishingService:
         editor chose it), ahead of each target's paced queue, optionally pinned and silent."""
         if not self.targets.targets:
             return PostOutcome.NO_CHANNEL
+        if not 0 < article_id <= MAX_ID:  # past SQLite's integers: just not there
+            return PostOutcome.NOT_FOUND
         if await articles.get_article(self.conn, article_id) is None:
             return PostOutcome.NOT_FOUND
         now = time.time()

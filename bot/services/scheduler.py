@@ -103,8 +103,10 @@ class Deliverer:
         """The delivery loop."""
         try:
             await self._restore_pacing()
+            if self.steps.targets is not None:
+                await self.steps.targets.follow_migrations(self.conn)
         except Exception:
-            log.exception("could not restore the channel's pacing window; starting empty")
+            log.exception("could not restore the pacing window or the targets' migrations")
         while not self._stopping:
             self._wake.clear()
             try:
@@ -239,24 +241,29 @@ class Deliverer:
                 )
                 await state.record_migration(self.conn, d.chat_id, new)
                 await outbox.move_chat(self.conn, d.chat_id, new)
+            if self.steps.targets is not None:
+                self.steps.targets.moved(d.chat_id, new)
         elif isinstance(exc, ChatUnavailable) and d.kind == "channel":
-            target = str(self.steps.target(d))
-            reason = f"Telegram refused {target}: {exc.description}"
-            log.error("%s; this target paused, its queue kept, the others go on", reason)
+            log.error(
+                "Telegram refused %s: %s; this target paused, its queue kept, the others go on",
+                self.steps.target(d),
+                exc.description,
+            )
             async with unlocked_transaction(self.conn):
                 key = targets_store.target_key(d.chat_id, d.topic)
-                await targets_store.pause(self.conn, key, reason, now=now)
+                await targets_store.pause(self.conn, key, exc.description, now=now)
                 await outbox.reschedule(
                     self.conn, d.id, at=now, error=str(exc), count=True, claim=claim
                 )
-                note = Note("target_paused", {"target": target, "reason": exc.description})
+                note = Note("target_paused", _target(d) | {"reason": exc.description})
                 await queue_notes(self.conn, self.admin_ids, note, now=now)
         elif isinstance(exc, CannotPin):
-            target = str(self.steps.target(d))
-            log.error("could not pin article %s in %s: %s", d.article_id, target, exc)
+            log.error(
+                "could not pin article %s in %s: %s", d.article_id, self.steps.target(d), exc
+            )
             async with unlocked_transaction(self.conn):
                 await outbox.mark_failed(self.conn, d.id, error=str(exc), claim=claim)
-                values = {"target": target, "reason": exc.description}
+                values = _target(d) | {"reason": exc.description}
                 note = Note("pin_failed", values | {"article": str(d.article_id)})
                 await queue_notes(self.conn, self.admin_ids, note, now=now)
             return "failed"
@@ -305,3 +312,11 @@ class Deliverer:
             self.conn, wall - self.pacing.group_window
         ):
             self.pacer.record(chat_id, at=mono - (wall - sent_at))
+
+
+def _target(d: Delivery) -> dict[str, str | float]:
+    """A note's values naming the row's target (the telegram layer words it)."""
+    values: dict[str, str | float] = {"chat": d.chat_id}
+    if d.topic is not None:
+        values["topic"] = str(d.topic)
+    return values

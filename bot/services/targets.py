@@ -30,8 +30,23 @@ class TargetRules:
         self._by_key = {t.key: t for t in self.targets}
 
     def find(self, chat_id: str, topic: int | None) -> Target | None:
-        """The configured target an outbox row goes to (None: a chat no longer configured)."""
+        """The configured target an outbox row goes to (None: a chat no longer configured);
+        a migrated group's rows carry its new id (see ``moved``)."""
         return self._by_key.get((chat_id.lower(), topic))
+
+    def moved(self, old: str, new: str) -> None:
+        """A chat migrated (group → supergroup): its targets' rows now carry ``new``, and
+        keep their template and silence."""
+        for target in self.targets:
+            if target.chat.lower() == old.lower():
+                self._by_key.setdefault((new.lower(), target.topic), target)
+
+    async def follow_migrations(self, conn: aiosqlite.Connection) -> None:
+        """At start: the migrations recorded before (``moved`` for each)."""
+        for target in self.targets:
+            now = await state.resolve_chat(conn, target.chat)
+            if now != target.chat:
+                self.moved(target.chat, now)
 
     async def for_article(self, article_id: int) -> tuple[Target, ...]:
         """The targets that get this article, in the file's order."""

@@ -21,7 +21,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 CACHE_KIB = 512
 """SQLite's page cache for the process's connection. Searches on a 1 GB archive are as fast as
 with SQLite's default 2 MB (the OS caches the file), and the running bot's peak RSS is 1.7 MB
@@ -56,6 +56,10 @@ MIGRATIONS: dict[int, str] = {
     # prioritised rows, approval previews (kind 'preview'); per-target pauses, approvals and the
     # admins' last-seen languages.
     6: _script("migration_006_editor.sql"),
+    # 7: one send row per article, chat, topic *and kind*: an admin's approval preview and the
+    # same admin's subscriber alert are two messages to one private chat.
+    7: "DROP INDEX deliveries_once;\nCREATE UNIQUE INDEX deliveries_once ON deliveries "
+    "(article_id, chat_id, IFNULL(topic, 0), kind) WHERE manual = 0 AND action = 'send';",
 }
 
 

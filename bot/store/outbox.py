@@ -132,8 +132,8 @@ async def enqueue(
     pin: bool = False,
     priority: int = 0,
 ) -> bool:
-    """Queue one delivery; False when (article, chat, topic) is already in the outbox (not
-    manual)."""
+    """Queue one delivery; False when (article, chat, topic, kind) is already in the outbox
+    (not manual)."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (article_id, chat_id, kind, manual, created_at, "
         "next_try_at, topic, silent, pin, priority) "
@@ -335,7 +335,7 @@ async def move_chat(conn: aiosqlite.Connection, old: str, new: str) -> int:
         "WHERE chat_id = :old AND status = 'queued' AND manual = 0 AND action = 'send' AND "
         "EXISTS (SELECT 1 FROM deliveries n WHERE n.chat_id = :new AND n.manual = 0 "
         "AND n.action = 'send' AND n.article_id = deliveries.article_id "
-        "AND IFNULL(n.topic, 0) = IFNULL(deliveries.topic, 0))",
+        "AND n.kind = deliveries.kind AND IFNULL(n.topic, 0) = IFNULL(deliveries.topic, 0))",
         {"old": old, "new": new},
     )
     cur = await conn.execute(

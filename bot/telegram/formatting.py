@@ -299,3 +299,10 @@ def article_card(
 def inline_description(article: ArticleSummary) -> str:
     """Plain-text description under an inline result's title (the lead's opening)."""
     return " ".join(first_line(article.lead).split())[:200] or f"#{article.id}"
+
+
+def target_name(chat: str, topic: int | str | None, lang: Lang) -> str:
+    """A target as /stats, /resume and the admins' notes name it (escaped)."""
+    if topic is None:
+        return escape(chat)
+    return t(lang, "target_name", chat=escape(chat), topic=escape(str(topic)))

@@ -36,7 +36,7 @@ from bot.services.sending import (
 )
 from bot.store.approvals import Approval
 from bot.telegram.approval_view import preview_post
-from bot.telegram.formatting import UtmParams, deep_link, escape, fmt_date
+from bot.telegram.formatting import UtmParams, deep_link, escape, fmt_date, target_name
 from bot.telegram.posts import (
     Post,
     channel_post,
@@ -227,6 +227,9 @@ class AiogramPublisher:
             values["fields"] = ", ".join(
                 t("ru", f"field_{f}") if f in FIELDS else f for f in names
             )
+        if "chat" in note.values:  # a target: its chat and, for a forum topic, the topic
+            topic = note.values.get("topic")
+            values["target"] = target_name(str(note.values["chat"]), topic, "ru")
         if "article" in note.values:
             article_id = int(note.values["article"])
             values["article"] = deep_link(bot_username, article_id) if bot_username else ""

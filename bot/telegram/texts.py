@@ -112,6 +112,7 @@ READER: dict[Lang, dict[str, str]] = {
         "approval_already": "Уже решено: {what}",
         "approval_unknown": "Эта статья не ждёт одобрения.",
         "approval_refused": "Решать о публикации могут только администраторы бота.",
+        "admin_only": "Эта команда только для администраторов бота.",
         "pending_none": "Ничего не ждёт одобрения.",
         "pending_title": "<b>Ждут одобрения: {n}</b>",
         "pending_item": "• {id} — {title}{withdrawn}\n  с {since} · срок: {deadline}",
@@ -217,6 +218,7 @@ READER: dict[Lang, dict[str, str]] = {
         "approval_already": "Already decided: {what}",
         "approval_unknown": "This article does not wait for approval.",
         "approval_refused": "Only the bot's admins can decide what is posted.",
+        "admin_only": "This command is for the bot's admins only.",
         "pending_none": "Nothing waits for approval.",
         "pending_title": "<b>Waiting for approval: {n}</b>",
         "pending_item": "• {id} — {title}{withdrawn}\n  since {since} · deadline: {deadline}",
@@ -231,7 +233,6 @@ RUSSIAN_ONLY: dict[str, str] = {
     "read_more": "Читать полностью",
     "withdrawn_notice": "<i>Материал снят с публикации редакцией.</i>",
     # admins: refusal, /reload, /stats, /pause, /resume, /post, the pause alert
-    "admin_only": "Эта команда только для администраторов бота.",
     "reload_done": "<b>Папка статей перечитана</b>",
     "reload_counts": (
         "добавлено {added}, обновлено {updated}, без изменений {unchanged}, "

@@ -24,7 +24,14 @@ from bot.services.targets import ResumeOutcome, TargetStatus
 from bot.store.feeds import FeedState
 from bot.telegram.commands import ADMIN_COMMANDS
 from bot.telegram.filters import IsAdmin
-from bot.telegram.formatting import MAX_MESSAGE_LEN, escape, fmt_date, shorten, utf16_len
+from bot.telegram.formatting import (
+    MAX_MESSAGE_LEN,
+    escape,
+    fmt_date,
+    shorten,
+    target_name,
+    utf16_len,
+)
 from bot.telegram.posts import channel_post
 from bot.telegram.templates import PostRenderer
 from bot.telegram.texts import Lang, t
@@ -137,13 +144,6 @@ def stats_text(s: PublishingStatus, tz: ZoneInfo, lang: Lang) -> str:
         lines.append(t(lang, "stats_feeds"))
         lines += [feed_line(f, tz, lang) for f in s.feeds]
     return "\n".join(lines)
-
-
-def target_name(chat: str, topic: int | None, lang: Lang) -> str:
-    """A target as /stats and /resume name it."""
-    if topic is None:
-        return escape(chat)
-    return t(lang, "target_name", chat=escape(chat), topic=topic)
 
 
 def target_line(x: TargetStatus, lang: Lang) -> str:
