@@ -92,6 +92,15 @@ def _title_order(q: Query, group: list[fts.Titled]) -> list[tuple[int, float]]:
     return [(k[3], title_score(k[0])) for k in keyed]
 
 
+def _pair_corrections(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """Every word as typed, then with a rare word corrected: taken as a pair (title matches of
+    both before the other matches of either; as typed first within each), because a rare word
+    the archive knows is as often a slip that made another word («росию» → рос) as meant."""
+    if len(tiers) < 2 or not tiers[1].forgiven or tiers[1].paired:
+        return tiers
+    return (tiers[0], replace(tiers[1], paired=True), *tiers[2:])
+
+
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
     """Clamp a requested page (1-based) and page size to what exists."""
     per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
@@ -262,7 +271,7 @@ class SearchService:
             return None
 
     async def _search(self, q: Query, page: int, per_page: int) -> Page[SearchHit]:
-        tiers = q.tiers()
+        tiers = _pair_corrections(q.tiers())
         last = len(tiers) - 1
         # Counting a tier stops past its rows this page could reach and that bm25 ranks:
         # beyond that its size changes nothing (a forgiving search's tiers can be large).

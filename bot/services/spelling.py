@@ -19,7 +19,7 @@ from dataclasses import replace
 import aiosqlite
 
 from bot.fuzzy import Candidate, Vocabulary, max_distance
-from bot.query import Query, Term
+from bot.query import CORRECTED, Query, Term
 from bot.store import articles
 from bot.store import fts as store
 from bot.text import irregular, variants
@@ -49,6 +49,15 @@ VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
 MIN_COMPLETE = 3
 """The last word is completed from this many letters on."""
+WEAK = 5
+"""A query of two or more words whose words together (as corrected and completed so far) are
+in fewer than this many articles is a weak one: it also gets the second pass below."""
+KNOWN_RATIO = 20
+"""Second pass: a word the archive knows is also corrected towards words this many times as
+common (a slip that made another real word: «росию» → рос, meant россию)."""
+MORE_COMPLETIONS = 64
+"""Second pass: the last word's completions go on to this many, rarer ones too (the words
+around it pick the one that finds articles: «евгению прим» → примаков)."""
 
 
 def _shared_start(a: str, b: str) -> int:
@@ -132,6 +141,34 @@ class Speller:
                 said = said if extra else term.word + "…"
                 term = replace(term, more=more, extra=extra, said=said)
             q = q.replace(i, term)
+        if len(q.include) > 1 and await self._weak(q):
+            q = self._second_pass(vocab, q, corrected)
+        return q
+
+    async def _weak(self, q: Query) -> bool:
+        """Do the words, with the corrections and completions so far, find fewer than WEAK
+        articles together? (Bounded: the count stops at WEAK.)"""
+        expr = " AND ".join(t.fts(CORRECTED) for t in q.include)
+        return await store.count(self.conn, expr, WEAK) < WEAK
+
+    def _second_pass(self, vocab: Vocabulary, q: Query, corrected: int) -> Query:
+        """A weak query's known words also get corrections far more common than they are,
+        and its last word more completions."""
+        for i, term in enumerate(q.include):
+            if not term.word:
+                continue
+            own = (*term.stems, *term.alts)
+            extra, said = term.extra, term.said
+            if not extra and max_distance(term.word) and corrected < MAX_CORRECTED:
+                extra, said = self._corrections(vocab, term, own, KNOWN_RATIO)
+                corrected += bool(extra)
+            more = term.more
+            if more:
+                taken = {*own, *extra}
+                more = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
+            if extra != term.extra or more != term.more:
+                said = said if extra else term.word + "…"
+                q = q.replace(i, replace(term, more=more, extra=extra, said=said))
         return q
 
     @staticmethod
@@ -162,18 +199,25 @@ class Speller:
         found.sort(key=lambda c: (c.distance, -c.docs, -_shared_start(word, c.term)))
         return list(dict.fromkeys(c.term for c in found if c.distance == found[0].distance))
 
-    def _completions(self, vocab: Vocabulary, word: str, taken: set[str]) -> tuple[str, ...]:
+    def _completions(
+        self,
+        vocab: Vocabulary,
+        word: str,
+        taken: set[str],
+        limit: int = MAX_COMPLETIONS,
+        *,
+        budget: bool = True,
+    ) -> tuple[str, ...]:
         """The most common words that start with ``word``, until their articles add up to
         COMPLETE_POSTINGS times the archive (each completion's posting list is read)."""
-        budget, out = COMPLETE_POSTINGS * self.articles, []
-        limit = MAX_COMPLETIONS
+        left, out = COMPLETE_POSTINGS * self.articles, []
         for c in vocab.completions(word, limit + len(taken)):
             if c.term in taken:
                 continue
-            if out and budget < c.docs:
+            if out and budget and left < c.docs:
                 break
             out.append(c.term)
-            budget -= c.docs
+            left -= c.docs
         return tuple(out[:limit])
 
     def _plenty(self, vocab: Vocabulary, q: Query, own: tuple[str, ...]) -> bool:
@@ -183,16 +227,18 @@ class Speller:
         return max(vocab.docs(s) for s in own) >= COMPLETE_SHARE * self.articles
 
     def _corrections(
-        self, vocab: Vocabulary, term: Term, own: tuple[str, ...]
+        self, vocab: Vocabulary, term: Term, own: tuple[str, ...], known: int = 0
     ) -> tuple[tuple[str, ...], str]:
         """Stems near the word (its stem, or the word itself: «возду» → воздух) that are far
-        more common than it, and how the word reads with the best of them."""
+        more common than it, and how the word reads with the best of them. ``known``: correct
+        a word however common, towards words that many times as common (the second pass)."""
         if not term.word.isalpha():
             return (), ""
         exact = vocab.docs(term.stems[0])  # its stem variants may belong to other words
-        if exact > max(RARE_MIN, RARE_SHARE * self.articles):
+        if not known and exact > max(RARE_MIN, RARE_SHARE * self.articles):
             return (), ""
-        distance, floor = max_distance(term.word), max(1, RARE_RATIO * exact)
+        ratio = known or RARE_RATIO
+        distance, floor = max_distance(term.word), max(1, ratio * exact)
         best = self._near(vocab, term, distance, floor, own)[:MAX_CORRECTIONS]
         if not best:
             return (), ""
