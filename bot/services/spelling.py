@@ -51,12 +51,9 @@ MIN_COMPLETE = 3
 """The last word is completed from this many letters on."""
 WEAK = 5
 """A query of two or more words whose words together (as corrected and completed so far) are
-in fewer than this many articles is a weak one: it also gets the second pass below."""
-KNOWN_RATIO = 20
-"""Second pass: a word the archive knows is also corrected towards words this many times as
-common (a slip that made another real word: «росию» → рос, meant россию)."""
-MORE_COMPLETIONS = 64
-"""Second pass: the last word's completions go on to this many, rarer ones too (the words
+in fewer than this many titles is weak: its last word gets more completions."""
+MORE_COMPLETIONS = 128
+"""A weak query's last word gets up to this many completions, rarer ones too (the words
 around it pick the one that finds articles: «евгению прим» → примаков)."""
 
 
@@ -141,35 +138,25 @@ class Speller:
                 said = said if extra else term.word + "…"
                 term = replace(term, more=more, extra=extra, said=said)
             q = q.replace(i, term)
-        if len(q.include) > 1 and await self._weak(q):
-            q = self._second_pass(vocab, q, corrected)
+        if len(q.include) > 1 and q.include[-1].more and await self._weak(q):
+            q = self._complete_further(vocab, q)
         return q
 
     async def _weak(self, q: Query) -> bool:
-        """Do the words, with the corrections and completions so far, find fewer than WEAK
-        articles together? (Bounded: the count stops at WEAK.)"""
-        expr = " AND ".join(t.fts(CORRECTED) for t in q.include)
+        """Do the words, with the corrections and completions so far, share fewer than WEAK
+        titles? (Bounded: the count stops at WEAK.)"""
+        expr = "{title} : (" + " AND ".join(t.fts(CORRECTED) for t in q.include) + ")"
         return await store.count(self.conn, expr, WEAK) < WEAK
 
-    def _second_pass(self, vocab: Vocabulary, q: Query, corrected: int) -> Query:
-        """A weak query's known words also get corrections far more common than they are,
-        and its last word more completions."""
-        for i, term in enumerate(q.include):
-            if not term.word:
-                continue
-            own = (*term.stems, *term.alts)
-            extra, said = term.extra, term.said
-            if not extra and max_distance(term.word) and corrected < MAX_CORRECTED:
-                extra, said = self._corrections(vocab, term, own, KNOWN_RATIO)
-                corrected += bool(extra)
-            more = term.more
-            if more:
-                taken = {*own, *extra}
-                more = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
-            if extra != term.extra or more != term.more:
-                said = said if extra else term.word + "…"
-                q = q.replace(i, replace(term, more=more, extra=extra, said=said))
-        return q
+    def _complete_further(self, vocab: Vocabulary, q: Query) -> Query:
+        """A weak query's last word gets rarer completions too (up to MORE_COMPLETIONS, no
+        postings budget): the words around it pick the one that finds the article."""
+        i, term = len(q.include) - 1, q.include[-1]
+        if not term.more:
+            return q
+        taken = {*term.stems, *term.alts, *term.extra}
+        more = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
+        return q.replace(i, replace(term, more=more))
 
     @staticmethod
     def _near(
@@ -227,18 +214,16 @@ class Speller:
         return max(vocab.docs(s) for s in own) >= COMPLETE_SHARE * self.articles
 
     def _corrections(
-        self, vocab: Vocabulary, term: Term, own: tuple[str, ...], known: int = 0
+        self, vocab: Vocabulary, term: Term, own: tuple[str, ...]
     ) -> tuple[tuple[str, ...], str]:
         """Stems near the word (its stem, or the word itself: «возду» → воздух) that are far
-        more common than it, and how the word reads with the best of them. ``known``: correct
-        a word however common, towards words that many times as common (the second pass)."""
+        more common than it, and how the word reads with the best of them."""
         if not term.word.isalpha():
             return (), ""
         exact = vocab.docs(term.stems[0])  # its stem variants may belong to other words
-        if not known and exact > max(RARE_MIN, RARE_SHARE * self.articles):
+        if exact > max(RARE_MIN, RARE_SHARE * self.articles):
             return (), ""
-        ratio = known or RARE_RATIO
-        distance, floor = max_distance(term.word), max(1, ratio * exact)
+        distance, floor = max_distance(term.word), max(1, RARE_RATIO * exact)
         best = self._near(vocab, term, distance, floor, own)[:MAX_CORRECTIONS]
         if not best:
             return (), ""
