@@ -34,7 +34,7 @@ import aiosqlite
 from bot.models import Article, ArticleSummary, Page, SearchHit
 from bot.observe import NO_OBSERVER, Observer
 from bot.query import Query, Tier, parse
-from bot.services.spelling import Speller
+from bot.services.spelling import Speller, shown
 from bot.snippets import snippet
 from bot.store import articles, fts
 from bot.store.db import content_generation, data_version
@@ -325,6 +325,8 @@ class SearchService:
             hits.append(SearchHit(row.id, row.title, row.published_at, marked, score))
         if said is None:
             return Page(tuple(hits), total, page, per_page)
+        texts = [t for h in hits for t in (h.title, rows[h.id].lead, rows[h.id].body)]
+        said = shown(q, texts).said()
         return Page(tuple(hits), total, page, per_page, searched=said, as_typed=q.as_typed())
 
     async def _said(

@@ -17,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import aiosqlite
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.fuzzy import Candidate, Vocabulary, max_distance
 from bot.query import CORRECTED, Query, Term
+from bot.snippets import find_hits
 from bot.store import articles
 from bot.store import fts as store
-from bot.text import irregular, variants
+from bot.text import fold, irregular, variants
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,38 @@ def spelled(term: Term, stem: str) -> str:
     """How the word reads with its stem corrected, typed ending kept (белорусия → белоруссия)."""
     own = term.stems[0]
     return stem + term.word[len(own) :] if term.word.startswith(own) else stem
+
+
+def archive_form(term: Term, texts: list[str]) -> str | None:
+    """The corrected or completed word as the archive writes it: of the words in ``texts``
+    (the results' titles and texts) that its forgiven stems match, a completion of what was
+    typed, else the nearest to it; then the most frequent (белорусия → белоруссия, сюзного →
+    союзного, not the stem-like «союзна»)."""
+    stems = frozenset((*term.extra, *term.more))
+    seen: dict[str, int] = {}
+    for text in texts:
+        for a, b, _ in find_hits(text, stems):
+            form = text[a:b].lower()
+            seen[form] = seen.get(form, 0) + 1
+    if not seen:
+        return None
+
+    def key(form: str) -> tuple[int, int]:
+        folded = fold(form)
+        if folded.startswith(term.word):
+            return 0, -seen[form]
+        return DamerauLevenshtein.distance(term.word, folded), -seen[form]
+
+    return min(seen, key=key)
+
+
+def shown(q: Query, texts: list[str]) -> Query:
+    """``q`` with each forgiven word's ``said`` spelled as the archive writes it (kept as it
+    was where ``texts`` hold no such word)."""
+    for i, term in enumerate(q.include):
+        if term.forgiven and term.word and (form := archive_form(term, texts)):
+            q = q.replace(i, replace(term, said=form))
+    return q
 
 
 class Speller:
