@@ -34,7 +34,7 @@ import aiosqlite
 from bot.models import Article, ArticleSummary, Page, SearchHit
 from bot.observe import NO_OBSERVER, Observer
 from bot.query import Query, Tier, parse
-from bot.services.spelling import Speller, shown
+from bot.services.spelling import WEAK, Speller, shown
 from bot.snippets import snippet
 from bot.store import articles, fts
 from bot.store.db import content_generation, data_version
@@ -270,8 +270,10 @@ class SearchService:
             log.warning("search expression rejected (%s) for %r", exc, query)
             return None
 
-    async def _search(self, q: Query, page: int, per_page: int) -> Page[SearchHit]:
-        tiers = _pair_corrections(q.tiers())
+    async def _search(
+        self, q: Query, page: int, per_page: int, *, further: bool = True
+    ) -> Page[SearchHit]:
+        tiers = q.tiers()
         last = len(tiers) - 1
         # Counting a tier stops past its rows this page could reach and that bm25 ranks:
         # beyond that its size changes nothing (a forgiving search's tiers can be large).
@@ -287,6 +289,16 @@ class SearchService:
         # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
         # a middle one only when the page reaches past the first tier.
         upto = {0: await count(0)}
+        if 0 < upto[0] <= reach:  # (none as typed: the corrected ones lead anyway)
+            tiers = _pair_corrections(tiers)
+            paired |= {0, 1} if last and tiers[1].paired else set()
+        if further and len(q.include) > 1 and q.include[-1].more:
+            if last and tiers[1].paired:  # every word: as typed and completed (or corrected)
+                upto[1] = await count(1)
+            if upto[1 if 1 in upto else 0] < WEAK:  # a weak query: complete its last further
+                wider = await self.speller.complete_further(q)
+                if wider is not q:
+                    return await self._search(wider, page, per_page, further=False)
         if last:
             upto[last] = await count(last)
         total = upto[last]

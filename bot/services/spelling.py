@@ -24,7 +24,7 @@ from bot.query import CORRECTED, Query, Term
 from bot.snippets import find_hits
 from bot.store import articles
 from bot.store import fts as store
-from bot.text import fold, irregular, variants
+from bot.text import fold, irregular, stems, variants
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,14 @@ VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
 MIN_COMPLETE = 3
 """The last word is completed from this many letters on."""
-WEAK = 5
+WEAK = 20
 """A query of two or more words whose words together (as corrected and completed so far) are
-in fewer than this many titles is weak: its last word gets more completions."""
+in fewer than this many articles is weak: its last word gets more completions."""
+TITLES = 5
+"""Titles read to pick a weak query's further completions."""
 MORE_COMPLETIONS = 128
-"""A weak query's last word gets up to this many completions, rarer ones too (the words
-around it pick the one that finds articles: «евгению прим» → примаков)."""
+"""A weak query's last word is looked up among this many more of its completions, rarer ones
+too; those sharing a title with the other words join it («евгению прим» → примаков)."""
 
 
 def _shared_start(a: str, b: str) -> int:
@@ -76,10 +78,10 @@ def archive_form(term: Term, texts: list[str]) -> str | None:
     (the results' titles and texts) that its forgiven stems match, a completion of what was
     typed, else the nearest to it; then the most frequent (белорусия → белоруссия, сюзного →
     союзного, not the stem-like «союзна»)."""
-    stems = frozenset((*term.extra, *term.more))
+    keys = frozenset((*term.extra, *term.more))
     seen: dict[str, int] = {}
     for text in texts:
-        for a, b, _ in find_hits(text, stems):
+        for a, b, _ in find_hits(text, keys):
             form = text[a:b].lower()
             seen[form] = seen.get(form, 0) + 1
     if not seen:
@@ -172,25 +174,28 @@ class Speller:
                 said = said if extra else term.word + "…"
                 term = replace(term, more=more, extra=extra, said=said)
             q = q.replace(i, term)
-        if len(q.include) > 1 and q.include[-1].more and await self._weak(q):
-            q = self._complete_further(vocab, q)
         return q
 
-    async def _weak(self, q: Query) -> bool:
-        """Do the words, with the corrections and completions so far, share fewer than WEAK
-        titles? (Bounded: the count stops at WEAK.)"""
-        expr = "{title} : (" + " AND ".join(t.fts(CORRECTED) for t in q.include) + ")"
-        return await store.count(self.conn, expr, WEAK) < WEAK
-
-    def _complete_further(self, vocab: Vocabulary, q: Query) -> Query:
-        """A weak query's last word gets rarer completions too (up to MORE_COMPLETIONS, no
-        postings budget): the words around it pick the one that finds the article."""
+    async def complete_further(self, q: Query) -> Query:
+        """A weak query's last word (the search found its words together in fewer than WEAK
+        articles) also gets those of its rarer completions (up to MORE_COMPLETIONS, no
+        postings budget) that share a title with the other words: one bounded look-up picks
+        them, so the search itself stays small («евгению прим» → примаков)."""
+        vocab = await self.vocabulary()
         i, term = len(q.include) - 1, q.include[-1]
-        if not term.more:
+        if vocab is None or i < 1 or not term.more:
             return q
-        taken = {*term.stems, *term.alts, *term.extra}
-        more = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
-        return q.replace(i, replace(term, more=more))
+        taken = {*term.stems, *term.alts, *term.extra, *term.more}
+        rare = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
+        if not rare:
+            return q
+        others = " AND ".join(t.fts(CORRECTED) for t in q.include[:-1])
+        anyof = " OR ".join(f'"{r}"' for r in rare)  # vocabulary terms are letters only
+        expr = f"{{title}} : ({others} AND ({anyof}))"
+        found = await store.title_group(self.conn, expr, limit=TITLES)
+        titled = {s for g in found for s in stems(g.title)}
+        more = (*term.more, *(r for r in rare if r in titled))
+        return q.replace(i, replace(term, more=more)) if len(more) > len(term.more) else q
 
     @staticmethod
     def _near(
