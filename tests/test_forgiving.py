@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,13 @@ from bot.fuzzy import Vocabulary, max_distance
 from bot.query import parse
 from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
-from bot.services.spelling import MAX_CORRECTED, Speller
+from bot.services.spelling import (
+    MAX_COMPLETIONS,
+    MAX_CORRECTED,
+    Speller,
+    archive_form,
+    spelled,
+)
 from bot.store.db import open_db
 from bot.synonyms import Synonyms, SynonymsError, builtin
 from bot.synonyms import parse as parse_synonyms
@@ -75,7 +82,7 @@ async def test_exact_matches_rank_above_corrected_ones(service: SearchService) -
     assert page.items[0].title == "Редкость" and page.searched is None
     unknown = await service.search("кварцот", per_page=30)  # unknown: both are one edit away
     assert unknown is not None and unknown.total == 22
-    assert unknown.searched == "кварц" and unknown.as_typed == '"кварцот"'
+    assert unknown.searched == "кварцит" and unknown.as_typed == '"кварцот"'
     assert await service.search('"кварцот"') is not None
     assert (await service.search('"кварцот"')).total == 0  # type: ignore[union-attr]
 
@@ -118,6 +125,59 @@ async def test_new_words_are_correctable_right_away(
     await Ingestor(service.conn, tmp_path / "seeds", MSK).scan()
     page = await service.search("трамвайшик")
     assert page is not None and page.total == 1 and page.searched == "трамвайщик"
+
+
+async def test_the_note_shows_the_word_as_the_archive_writes_it(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    for i in range(3):
+        write_seed(seeds, f"u{i}.txt", f"Учения {i}", ["Войска Союзного государства на марше."])
+    write_seed(seeds, "x.txt", "Другое", ["Ничего общего."])
+    conn = await open_db(tmp_path / "bot.sqlite3")
+    await Ingestor(conn, seeds, MSK).scan()
+    service = SearchService(conn)
+    q = parse("союзнова")  # stem «союзнов»: corrected to союзн, which the old note spelled
+    assert q is not None and spelled(q.include[0], "союзн") == "союзна"  # «союзна»
+    for typed, shown in (("союзнова", "союзного"), ("сюзного", "союзного"), ("войкса", "войска")):
+        page = await service.search(typed)
+        assert page is not None and page.total == 3, typed
+        assert page.searched == shown, typed
+    both = await service.search("сюзного госуд")  # corrected and completed: both real words
+    assert both is not None and both.searched == "союзного государства"
+    await conn.close()
+
+
+def test_archive_form_prefers_completions_then_the_nearest_then_the_commonest() -> None:
+    q = parse("сюзного партн")
+    assert q is not None
+    word, last = q.include
+    corrected = replace(word, extra=("союзн",))
+    texts = ["Союзный совет", "Войска Союзного государства: союзного, союзное"]
+    assert archive_form(corrected, texts) == "союзного"  # one edit from what was typed
+    completed = replace(last, more=("партнер", "парт"))
+    assert archive_form(completed, ["Партия и партнёры", "партнёров партнёров"]) == "партнёров"
+    assert archive_form(corrected, ["Ничего общего"]) is None
+
+
+async def test_a_weak_query_completes_its_last_word_further(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    common = [f"прим{a}{b}" for a in "бвгдж" for b in "кпт"]  # 15 stems more common than …
+    common += ["примбс", "примвс", "примгс"]
+    for i in range(6):
+        write_seed(seeds, f"f{i}.txt", f"Заметка {i}", ["Евгений сказал: " + " ".join(common)])
+        write_seed(seeds, f"e{i}.txt", f"Евгений номер {i}", ["Просто текст."])
+    write_seed(seeds, "p.txt", "Скончался Евгений Примаков", ["Некролог."])  # … примаков
+    conn = await open_db(tmp_path / "bot.sqlite3")
+    await Ingestor(conn, seeds, MSK).scan()
+    service = SearchService(conn)
+    page = await service.search("евгению прим")
+    assert page is not None and page.items[0].title == "Скончался Евгений Примаков"
+    q = await service._prepare("евгению прим", forgiving=True)
+    assert q is not None and "примак" not in q.include[-1].more  # not among the 16 commonest
+    assert len(q.include[-1].more) <= MAX_COMPLETIONS
+    wider = await service.speller.complete_further(q)  # what the weak search asks for
+    assert "примак" in wider.include[-1].more  # stem of «Примаков»: shares a title
+    assert len(wider.include[-1].more) == len(q.include[-1].more) + 1  # others share none
+    await conn.close()
 
 
 async def test_alerts_match_the_words_as_typed(service: SearchService) -> None:

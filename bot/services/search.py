@@ -34,7 +34,7 @@ import aiosqlite
 from bot.models import Article, ArticleSummary, Page, SearchHit
 from bot.observe import NO_OBSERVER, Observer
 from bot.query import Query, Tier, parse
-from bot.services.spelling import Speller
+from bot.services.spelling import WEAK, Speller, shown
 from bot.snippets import snippet
 from bot.store import articles, fts
 from bot.store.db import content_generation, data_version
@@ -90,6 +90,15 @@ def _title_order(q: Query, group: list[fts.Titled]) -> list[tuple[int, float]]:
         return [(group[0].id, title_score(q.title_key(group[0].title)))]
     keyed = sorted((q.title_key(g.title), -g.published_at, -g.id, g.id) for g in group)
     return [(k[3], title_score(k[0])) for k in keyed]
+
+
+def _pair_corrections(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """Every word as typed, then with a rare word corrected: taken as a pair (title matches of
+    both before the other matches of either; as typed first within each), because a rare word
+    the archive knows is as often a slip that made another word («росию» → рос) as meant."""
+    if len(tiers) < 2 or not tiers[1].forgiven or tiers[1].paired:
+        return tiers
+    return (tiers[0], replace(tiers[1], paired=True), *tiers[2:])
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
@@ -261,7 +270,9 @@ class SearchService:
             log.warning("search expression rejected (%s) for %r", exc, query)
             return None
 
-    async def _search(self, q: Query, page: int, per_page: int) -> Page[SearchHit]:
+    async def _search(
+        self, q: Query, page: int, per_page: int, *, further: bool = True
+    ) -> Page[SearchHit]:
         tiers = q.tiers()
         last = len(tiers) - 1
         # Counting a tier stops past its rows this page could reach and that bm25 ranks:
@@ -278,6 +289,16 @@ class SearchService:
         # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
         # a middle one only when the page reaches past the first tier.
         upto = {0: await count(0)}
+        if 0 < upto[0] <= reach:  # (none as typed: the corrected ones lead anyway)
+            tiers = _pair_corrections(tiers)
+            paired |= {0, 1} if last and tiers[1].paired else set()
+        if further and len(q.include) > 1 and q.include[-1].more:
+            if last and tiers[1].paired:  # every word: as typed and completed (or corrected)
+                upto[1] = await count(1)
+            if upto[1 if 1 in upto else 0] < WEAK:  # a weak query: complete its last further
+                wider = await self.speller.complete_further(q)
+                if wider is not q:
+                    return await self._search(wider, page, per_page, further=False)
         if last:
             upto[last] = await count(last)
         total = upto[last]
@@ -316,6 +337,8 @@ class SearchService:
             hits.append(SearchHit(row.id, row.title, row.published_at, marked, score))
         if said is None:
             return Page(tuple(hits), total, page, per_page)
+        texts = [t for h in hits for t in (h.title, rows[h.id].lead, rows[h.id].body)]
+        said = shown(q, texts).said()
         return Page(tuple(hits), total, page, per_page, searched=said, as_typed=q.as_typed())
 
     async def _said(

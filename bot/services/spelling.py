@@ -17,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import aiosqlite
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.fuzzy import Candidate, Vocabulary, max_distance
-from bot.query import Query, Term
+from bot.query import CORRECTED, Query, Term
+from bot.snippets import find_hits
 from bot.store import articles
 from bot.store import fts as store
-from bot.text import irregular, variants
+from bot.text import fold, irregular, stems, variants
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,14 @@ VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
 MIN_COMPLETE = 3
 """The last word is completed from this many letters on."""
+WEAK = 20
+"""A query of two or more words whose words together (as corrected and completed so far) are
+in fewer than this many articles is weak: its last word gets more completions."""
+TITLES = 5
+"""Titles read to pick a weak query's further completions."""
+MORE_COMPLETIONS = 128
+"""A weak query's last word is looked up among this many more of its completions, rarer ones
+too; those sharing a title with the other words join it («евгению прим» → примаков)."""
 
 
 def _shared_start(a: str, b: str) -> int:
@@ -61,6 +71,38 @@ def spelled(term: Term, stem: str) -> str:
     """How the word reads with its stem corrected, typed ending kept (белорусия → белоруссия)."""
     own = term.stems[0]
     return stem + term.word[len(own) :] if term.word.startswith(own) else stem
+
+
+def archive_form(term: Term, texts: list[str]) -> str | None:
+    """The corrected or completed word as the archive writes it: of the words in ``texts``
+    (the results' titles and texts) that its forgiven stems match, a completion of what was
+    typed, else the nearest to it; then the most frequent (белорусия → белоруссия, сюзного →
+    союзного, not the stem-like «союзна»)."""
+    keys = frozenset((*term.extra, *term.more))
+    seen: dict[str, int] = {}
+    for text in texts:
+        for a, b, _ in find_hits(text, keys):
+            form = text[a:b].lower()
+            seen[form] = seen.get(form, 0) + 1
+    if not seen:
+        return None
+
+    def key(form: str) -> tuple[int, int]:
+        folded = fold(form)
+        if folded.startswith(term.word):
+            return 0, -seen[form]
+        return DamerauLevenshtein.distance(term.word, folded), -seen[form]
+
+    return min(seen, key=key)
+
+
+def shown(q: Query, texts: list[str]) -> Query:
+    """``q`` with each forgiven word's ``said`` spelled as the archive writes it (kept as it
+    was where ``texts`` hold no such word)."""
+    for i, term in enumerate(q.include):
+        if term.forgiven and term.word and (form := archive_form(term, texts)):
+            q = q.replace(i, replace(term, said=form))
+    return q
 
 
 class Speller:
@@ -134,6 +176,27 @@ class Speller:
             q = q.replace(i, term)
         return q
 
+    async def complete_further(self, q: Query) -> Query:
+        """A weak query's last word (the search found its words together in fewer than WEAK
+        articles) also gets those of its rarer completions (up to MORE_COMPLETIONS, no
+        postings budget) that share a title with the other words: one bounded look-up picks
+        them, so the search itself stays small («евгению прим» → примаков)."""
+        vocab = await self.vocabulary()
+        i, term = len(q.include) - 1, q.include[-1]
+        if vocab is None or i < 1 or not term.more:
+            return q
+        taken = {*term.stems, *term.alts, *term.extra, *term.more}
+        rare = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
+        if not rare:
+            return q
+        others = " AND ".join(t.fts(CORRECTED) for t in q.include[:-1])
+        anyof = " OR ".join(f'"{r}"' for r in rare)  # vocabulary terms are letters only
+        expr = f"{{title}} : ({others} AND ({anyof}))"
+        found = await store.title_group(self.conn, expr, limit=TITLES)
+        titled = {s for g in found for s in stems(g.title)}
+        more = (*term.more, *(r for r in rare if r in titled))
+        return q.replace(i, replace(term, more=more)) if len(more) > len(term.more) else q
+
     @staticmethod
     def _near(
         vocab: Vocabulary, term: Term, distance: int, floor: int, own: tuple[str, ...]
@@ -162,18 +225,25 @@ class Speller:
         found.sort(key=lambda c: (c.distance, -c.docs, -_shared_start(word, c.term)))
         return list(dict.fromkeys(c.term for c in found if c.distance == found[0].distance))
 
-    def _completions(self, vocab: Vocabulary, word: str, taken: set[str]) -> tuple[str, ...]:
+    def _completions(
+        self,
+        vocab: Vocabulary,
+        word: str,
+        taken: set[str],
+        limit: int = MAX_COMPLETIONS,
+        *,
+        budget: bool = True,
+    ) -> tuple[str, ...]:
         """The most common words that start with ``word``, until their articles add up to
         COMPLETE_POSTINGS times the archive (each completion's posting list is read)."""
-        budget, out = COMPLETE_POSTINGS * self.articles, []
-        limit = MAX_COMPLETIONS
+        left, out = COMPLETE_POSTINGS * self.articles, []
         for c in vocab.completions(word, limit + len(taken)):
             if c.term in taken:
                 continue
-            if out and budget < c.docs:
+            if out and budget and left < c.docs:
                 break
             out.append(c.term)
-            budget -= c.docs
+            left -= c.docs
         return tuple(out[:limit])
 
     def _plenty(self, vocab: Vocabulary, q: Query, own: tuple[str, ...]) -> bool:
