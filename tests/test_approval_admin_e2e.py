@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.store import outbox
 from tests.approval_helpers import (
     ADMIN2,
     EN_BUTTONS,
@@ -19,7 +20,7 @@ from tests.approval_helpers import (
     new_article,
 )
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import ADMIN, channel, say, write_seed
+from tests.helpers import ADMIN, channel, say, wait_until, write_seed
 from tests.test_cli import TOKEN, run_bot
 
 
@@ -55,7 +56,7 @@ async def test_an_english_admin_gets_english_buttons(
 async def test_a_correction_while_pending_edits_the_previews(
     settings: Settings, fake: FakeTelegram
 ) -> None:
-    async with approval_bot(settings, fake) as (_app, cfg):
+    async with approval_bot(settings, fake) as (bot, cfg):
         first, second = await new_article(fake, cfg)
         write_seed(cfg.seeds_dir, "new.txt", "Армия начала манёвры", ["Манёвры отменили."])
         for p in (first, second):
@@ -64,6 +65,15 @@ async def test_a_correction_while_pending_edits_the_previews(
                 timeout=10,
             )
         assert labels(fake.message(ADMIN, first.message_id)) == RU_BUTTONS  # still pending
+
+        async def settled() -> bool:
+            rows = await outbox.all_deliveries(bot.app.conn)
+            return all(d.status != "queued" for d in rows)
+
+        await wait_until(settled)
+        # the previews show the correction: no «Статья исправлена» note besides them
+        assert [m.message_id for m in fake.sent_messages(ADMIN)] == [first.message_id]
+        assert not any(d.kind == "note" for d in await outbox.all_deliveries(bot.app.conn))
         edited_html = fake.message(ADMIN, first.message_id).html
         fake.press_button(ADMIN, "Опубликовать", message_id=first.message_id)
         [post] = await fake.wait_for_messages(channel(fake), 1)

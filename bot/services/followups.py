@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.models import Note
 from bot.services.notes import queue_notes
-from bot.store import articles, corrections
+from bot.store import approvals, articles, corrections
 from bot.store import followups as store
 from bot.store.db import transaction
 
@@ -31,7 +31,8 @@ DELETE_WINDOW = 48 * 3600.0
 async def _correction_notes(
     conn: aiosqlite.Connection, admin_ids: frozenset[int], *, now: float
 ) -> int:
-    """One note per corrected article (its un-noted corrections merged) to every admin."""
+    """One note per corrected article (its un-noted corrections merged) to every admin; none
+    for an article still waiting for approval, whose previews are edited instead."""
     pending = await corrections.unnoted(conn)
     merged: dict[int, list[str]] = {}
     for c in pending:
@@ -40,7 +41,10 @@ async def _correction_notes(
     queued = 0
     for article_id, fields in merged.items():
         article = await articles.get_article(conn, article_id)
-        if article is not None:  # withdrawn meanwhile: the withdrawal says enough
+        if article is None:  # withdrawn meanwhile: the withdrawal says enough
+            continue
+        approval = await approvals.get(conn, article_id)
+        if approval is None or approval.status != "pending":  # pending: its previews show it
             values = {"title": article.title[:300], "fields": ",".join(fields)}
             note = Note("correction_note", values | {"article": str(article_id)})
             queued += await queue_notes(conn, admin_ids, note, now=now)
