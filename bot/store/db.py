@@ -22,10 +22,10 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 7
-CACHE_KIB = 512
-"""SQLite's page cache for the process's connection. Searches on a 1 GB archive are as fast as
-with SQLite's default 2 MB (the OS caches the file), and the running bot's peak RSS is 1.7 MB
-lower (docs/benchmarks.md, startup and memory)."""
+CACHE_KIB = 2000
+"""SQLite's page cache for the process's connection: its default 2 MB. 512 KiB saved 1.7 MB of
+peak RSS but made search p95 at 50k about 0.5-1.5 ms slower for prefix queries
+(bench/search_speed.py), the tighter target; docs/benchmarks.md, startup and memory."""
 BULK_CACHE_KIB = 2000
 """SQLite's default page cache, kept for big scans (``bulk_cache``): a cold ingest of 5,000
 articles with 512 KiB ran at 0.56× bench/ingest.py's floor against 0.64× with 2 MB."""
