@@ -56,6 +56,9 @@ class Term:
     """Stems within a few edits of the typed word (its corrections)."""
     merged: bool = False
     """Its completions rank alongside it (a word still being typed: see services.spelling)."""
+    optional: bool = False
+    """A function word typed last, completed: it matches nothing itself, but titles with one
+    of its completions rank first among the title matches (see Query.tail)."""
     word: str = field(default="", compare=False)
     """The folded word as typed, for a plain one-word term ('' otherwise)."""
     span: tuple[int, int] = field(default=(0, 0), compare=False)
@@ -73,6 +76,8 @@ class Term:
         """This term as an FTS5 string: always double-quoted (quotes doubled), ``*`` if prefix;
         from level COMPLETED with its completions (unless not ``complete``), at CORRECTED with
         its corrections too."""
+        if self.optional:
+            return "(" + " OR ".join(map(_quote, self.more)) + ")"
         quoted = _quote(" ".join(self.stems))
         if self.prefix:
             quoted = f"{quoted} *"
@@ -87,6 +92,8 @@ class Term:
 
     def match_keys(self) -> Callable[[str], bool]:
         """Does one indexed stem belong to this term (any of its words, variants, prefix)?"""
+        if self.optional:
+            return frozenset(self.more).__contains__
         exact = frozenset((*self.stems, *self.alts, *self.more, *self.extra))
         if self.prefix:
             head = frozenset((*self.stems[:-1], *self.alts, *self.more, *self.extra))
@@ -120,6 +127,10 @@ class Tier:
     paired: bool = False
     """It holds the completed matches of the tier before it: the title matches of both rank
     before the other matches of either (whole words first within each part)."""
+    retitled: str = ""
+    """Its articles and the tier before it's whose title matches this tier's terms: a paired
+    tier's title matches include those of the tier before that have only the completed (or
+    corrected) word in the title («Лавров о боевиках» for «лаврову боев»)."""
 
 
 @lru_cache(maxsize=20_000)
@@ -143,6 +154,9 @@ class Query:
     exclude: tuple[Term, ...] = ()
     text: str = ""
     """The reader's text (cut to MAX_QUERY_CHARS), which the terms' spans point into."""
+    tail: Term | None = None
+    """A function word of 3+ letters typed last after other words: left out of the search,
+    but perhaps the start of a word still being typed, which a forgiving search completes."""
 
     def _not(self, expr: str) -> str:
         if not self.exclude:
@@ -171,7 +185,7 @@ class Query:
 
     def _cores(self, level: int) -> list[str]:
         """Nested match sets, best first: every term; all terms but one (3–6 terms); any term."""
-        terms = self.include
+        terms = tuple(t for t in self.include if not t.optional)  # those only rank titles
         cores = [_and(terms, level)]
         if len(terms) < 2:
             return cores
@@ -214,7 +228,10 @@ class Query:
                 continue
             match = self._not(f"({union}) NOT ({steps[i - 1][1]})")
             titled = f"({title}) AND ({match})"
-            tiers.append(Tier(match, title, titled, self._not(union), forgiven, paired))
+            both = f"({union}) NOT ({steps[i - 2][1]})" if i >= 2 else union
+            retitled = f"({title}) AND ({self._not(both)})"
+            tier = Tier(match, title, titled, self._not(union), forgiven, paired, retitled)
+            tiers.append(tier)
         return tuple(tiers)
 
     def _rewrite(self, part: Callable[[Term], str]) -> str:
@@ -236,7 +253,7 @@ class Query:
     def replace(self, index: int, term: Term) -> Query:
         """This query with included term ``index`` replaced."""
         include = (*self.include[:index], term, *self.include[index + 1 :])
-        return Query(include, self.exclude, self.text)
+        return replace(self, include=include)
 
     def variants(self) -> frozenset[str]:
         """Every alternative stem of the included words (for the service to check in the index)."""
@@ -245,7 +262,7 @@ class Query:
     def keep_variants(self, keep: frozenset[str]) -> Query:
         """This query with only the alternative stems in ``keep``."""
         include = tuple(t.with_alts(tuple(a for a in t.alts if a in keep)) for t in self.include)
-        return Query(include, self.exclude, self.text)
+        return replace(self, include=include)
 
     def title_key(self, title: str) -> tuple[int, bool, float, int]:
         """Sort key among articles whose title matches: more of the terms, in the order typed,
@@ -267,7 +284,8 @@ class Query:
         exact: set[str] = set()
         prefixes: set[str] = set()
         for term in self.include:
-            exact.update(term.stems[:-1] if term.prefix else term.stems)
+            if not term.optional:
+                exact.update(term.stems[:-1] if term.prefix else term.stems)
             exact.update(term.alts)
             exact.update((*term.more, *term.extra))
             if term.prefix:
@@ -341,6 +359,8 @@ def parse(text: object) -> Query | None:
             exclude.append(Term(term.stems, term.prefix))
         elif _is_stop(term, raw.strip()):
             stop.append(term)
+            if not m.group("star") and len(term.word) >= MIN_PREFIX:
+                last = term
         else:
             include.append(term)
             if term.word and not m.group("star"):
@@ -348,6 +368,9 @@ def parse(text: object) -> Query | None:
     terms = include or stop
     if not terms:
         return None
-    if last is not None and include[-1] is last:
-        include[-1] = replace(last, last=True)
-    return Query(tuple(terms), tuple(e for e in exclude if e not in terms), text)
+    tail = None
+    if last is not None and terms[-1] is last:
+        terms[-1] = replace(last, last=True)
+    elif last is not None and stop and stop[-1] is last:
+        tail = replace(last, last=True)  # «медалями эта»: perhaps «этап» being typed
+    return Query(tuple(terms), tuple(e for e in exclude if e not in terms), text, tail)

@@ -403,8 +403,9 @@ class SearchService:
         self, q: Query, a: Tier, b: Tier, sizes: tuple[int, int], offset: int, limit: int
     ) -> list[tuple[int, float]]:
         """Rows of a tier ``a`` (words as typed) and its completed tier ``b`` together: the
-        title matches of ``a``, of ``b``, then the other matches of ``a``, of ``b`` — a word
-        being typed may end in any of its completions, but the title still says most."""
+        title matches of ``a``, of ``b`` (with those of ``a`` whose title has only the
+        completed word), then the other matches of ``a``, of ``b`` — a word being typed may
+        end in any of its completions, but the title still says most."""
         groups = []
         for tier, size in zip((a, b), sizes, strict=True):
             found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
@@ -415,7 +416,14 @@ class SearchService:
                 start = max(0, offset - sizes[0])
                 out += await self._tier_page(q, b, sizes[1], start, limit - len(out))
             return out
+        if sizes[0]:  # a's articles with the completed word only in the title rank with b's
+            placed = {g.id for g in (*groups[0], *groups[1])}
+            both = await fts.title_group(self.conn, b.retitled, limit=RERANK_MAX + 1)
+            moved = [g for g in both if g.id not in placed]
+            groups[1] += moved
         titles = _title_order(q, groups[0]) + _title_order(q, groups[1])
+        if sizes[0]:
+            groups = [groups[0] + moved, groups[1][: len(groups[1]) - len(moved)]]
         out = titles[offset : offset + limit]
         weights = None if q.has_prefix else self.weights
         skip = max(0, offset - len(titles))

@@ -148,7 +148,8 @@ class Speller:
 
     async def forgive(self, q: Query) -> Query:
         """``q`` with corrections of its rare or unknown words and completions of its last."""
-        if not any(t.word and (t.last or max_distance(t.word)) for t in q.include):
+        typed = (*q.include, q.tail) if q.tail else q.include
+        if not any(t.word and (t.last or max_distance(t.word)) for t in typed):
             return q
         vocab = await self.vocabulary()
         if vocab is None:
@@ -174,7 +175,20 @@ class Speller:
                 said = said if extra else term.word + "…"
                 term = replace(term, more=more, extra=extra, said=said)
             q = q.replace(i, term)
-        return q
+        return self._complete_tail(vocab, q)
+
+    def _complete_tail(self, vocab: Vocabulary, q: Query) -> Query:
+        """A function word typed last may be a word still being typed («медалями эта» →
+        этап, «вероятных при» → причин): titles with one of its completions rank first, and
+        what is found stays what the other words find (see Term.optional)."""
+        tail = q.tail
+        if tail is None:
+            return q
+        more = self._completions(vocab, tail.word, {*tail.stems, *tail.alts})
+        if not more:
+            return replace(q, tail=None)
+        term = replace(tail, alts=(), more=more, optional=True, said=tail.word + "…")
+        return replace(q, include=(*q.include, term), tail=None)
 
     async def complete_further(self, q: Query) -> Query:
         """A weak query's last word (the search found its words together in fewer than WEAK
