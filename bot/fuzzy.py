@@ -30,6 +30,28 @@ _KEY = 2
 """Letters at each end that pick a term's buckets."""
 MAX_CANDIDATES = 20_000
 """A word of a common shape is compared with at most this many terms (bounds the work)."""
+_FILTER_BITS = 1 << 21
+"""Bits of the filter that rules most unknown terms out before a look-up (256 KiB)."""
+_RUSSIAN = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+_LATIN = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_typo_away(word: str) -> set[str]:
+    """Every string one typo from ``word``: a letter dropped, two neighbours swapped, one
+    replaced or one added (about 65 per letter; generated for one typed word, never a pass
+    over the vocabulary)."""
+    letters = _RUSSIAN if any(c in _RUSSIAN for c in word) else _LATIN
+    out = set()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        out.update(head + c + tail for c in letters)
+        if tail:
+            out.add(head + tail[1:])
+            out.update(head + c + tail[1:] for c in letters)
+            if len(tail) > 1:
+                out.add(head + tail[1] + tail[0] + tail[2:])
+    out.discard(word)
+    return out
 
 
 def max_distance(word: str) -> int:
@@ -54,7 +76,7 @@ class Candidate:
 class Vocabulary:
     """Sorted index terms with their document counts; lookups, near terms, completions."""
 
-    __slots__ = ("_blob", "_by_end", "_by_start", "_docs", "_off")
+    __slots__ = ("_blob", "_by_end", "_by_start", "_docs", "_filter", "_off")
 
     def __init__(self, rows: Iterable[tuple[str, int]]) -> None:
         blob, off, docs = bytearray(), array("I", [0]), array("I")
@@ -78,6 +100,10 @@ class Vocabulary:
             self._docs = array("I", [n for _, n in pairs])
         self._by_start = self._order(end=False)
         self._by_end = self._order(end=True)
+        self._filter = bytearray(_FILTER_BITS // 8)
+        for i in range(len(self._docs)):
+            h = hash(self._term(i)) % _FILTER_BITS
+            self._filter[h >> 3] |= 1 << (h & 7)
 
     def _order(self, *, end: bool) -> array:
         """Term numbers by their first (or last) two letters, then length, shortest first: a
@@ -118,7 +144,7 @@ class Vocabulary:
     def nbytes(self) -> int:
         """Bytes held by the term data and its arrays (what the vocabulary costs in memory)."""
         arrays = (self._off, self._docs, self._by_start, self._by_end)
-        return len(self._blob) + sum(a.itemsize * len(a) for a in arrays)
+        return len(self._blob) + len(self._filter) + sum(a.itemsize * len(a) for a in arrays)
 
     def _find(self, raw: bytes) -> int:
         return bisect_left(range(len(self._docs)), raw, key=self._term)
@@ -130,6 +156,19 @@ class Vocabulary:
             return 0
         i = self._find(raw)
         return self._docs[i] if i < len(self._docs) and self._term(i) == raw else 0
+
+    def known(self, terms: Iterable[str]) -> list[Candidate]:
+        """Those of ``terms`` the index has, with their counts (distance 1: meant for terms
+        one typo away). A bit filter rules most others out without a look-up."""
+        out, bits = [], self._filter
+        for term in terms:
+            raw = _enc(term)
+            if raw is None:
+                continue
+            h = hash(raw) % _FILTER_BITS
+            if bits[h >> 3] & (1 << (h & 7)) and (n := self.docs(term)):
+                out.append(Candidate(term, 1, n))
+        return out
 
     def near(self, stem: str, distance: int, limit: int) -> list[Candidate]:
         """Up to ``limit`` other terms within Damerau–Levenshtein ``distance`` of ``stem``,

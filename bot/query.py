@@ -61,6 +61,8 @@ class Term:
     of its completions rank first among the title matches (see Query.tail)."""
     word: str = field(default="", compare=False)
     """The folded word as typed, for a plain one-word term ('' otherwise)."""
+    hyphenated: tuple[str, ...] = field(default=(), compare=False)
+    """The folded parts of a hyphenated word as typed («пресс», «конференции»), else ()."""
     span: tuple[int, int] = field(default=(0, 0), compare=False)
     """Where the term is in the reader's text."""
     last: bool = field(default=False, compare=False)
@@ -94,12 +96,17 @@ class Term:
         """Does one indexed stem belong to this term (any of its words, variants, prefix)?"""
         if self.optional:
             return frozenset(self.more).__contains__
-        exact = frozenset((*self.stems, *self.alts, *self.more, *self.extra))
+        exact = frozenset((*self.stems, *self.alts, *self.forgiven_stems()))
         if self.prefix:
-            head = frozenset((*self.stems[:-1], *self.alts, *self.more, *self.extra))
+            head = frozenset((*self.stems[:-1], *self.alts, *self.forgiven_stems()))
             last = self.stems[-1]
             return lambda s: s in head or s.startswith(last)
         return exact.__contains__
+
+    def forgiven_stems(self) -> tuple[str, ...]:
+        """The stems its completions and corrections hold (those of a hyphenated word are
+        phrases of its parts: «пресс конференц»)."""
+        return tuple(s for x in (*self.more, *self.extra) for s in x.split())
 
     def with_alts(self, alts: tuple[str, ...]) -> Term:
         """The same term with only these alternative stems."""
@@ -287,7 +294,7 @@ class Query:
             if not term.optional:
                 exact.update(term.stems[:-1] if term.prefix else term.stems)
             exact.update(term.alts)
-            exact.update((*term.more, *term.extra))
+            exact.update(term.forgiven_stems())
             if term.prefix:
                 prefixes.add(term.stems[-1])
         return frozenset(exact), tuple(sorted(prefixes))
@@ -302,7 +309,7 @@ def _word_term(word: str, star: bool) -> Term | None:
         return _prefix_term(folded, parts)
     if len(parts) == 1:
         return Term(parts, alts=variants(folded[0])[1:], word=folded[0])
-    return Term(parts)
+    return Term(parts, hyphenated=tuple(folded))
 
 
 def _prefix_term(folded: list[str], parts: tuple[str, ...]) -> Term:
@@ -363,7 +370,7 @@ def parse(text: object) -> Query | None:
                 last = term
         else:
             include.append(term)
-            if term.word and not m.group("star"):
+            if (term.word or term.hyphenated) and not m.group("star"):
                 last = term
     terms = include or stop
     if not terms:

@@ -48,6 +48,15 @@ def stem(word: str) -> str:
     return word
 
 
+def stems_of(words: set[str]) -> set[str]:
+    """Stems of many folded words of one script at once, uncached (one-off candidates that
+    would only push real words out of ``stem``'s cache)."""
+    if not words:
+        return set()
+    stemmer = _russian if _CYRILLIC.search(next(iter(words))) else _english
+    return set(stemmer.stemWords(list(words)))
+
+
 _VOWELS = frozenset("аеиоуыэюяйь")
 _FLEETING = frozenset("кцнлрг")
 # Words whose forms Snowball splits over unrelated-looking stems (suppletion, stem alternation).

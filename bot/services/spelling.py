@@ -11,6 +11,7 @@ start with it. Keyword alerts never come here: SearchService.matches uses the wo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -19,12 +20,12 @@ from dataclasses import replace
 import aiosqlite
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.fuzzy import Candidate, Vocabulary, max_distance
+from bot.fuzzy import Candidate, Vocabulary, max_distance, one_typo_away
 from bot.query import CORRECTED, Query, Term
 from bot.snippets import find_hits
 from bot.store import articles
 from bot.store import fts as store
-from bot.text import fold, irregular, stems, variants
+from bot.text import fold, irregular, stems, stems_of, variants
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ COMPLETE_SHARE = 0.005
 plenty to show, and the completions' long posting lists would cost more than they add."""
 VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
+COMPOUND_CHOICES = 3
+"""Corrections tried per part of a hyphenated word (the phrases are every combination)."""
 MIN_COMPLETE = 3
 """The last word is completed from this many letters on."""
 WEAK = 20
@@ -78,7 +81,7 @@ def archive_form(term: Term, texts: list[str]) -> str | None:
     (the results' titles and texts) that its forgiven stems match, a completion of what was
     typed, else the nearest to it; then the most frequent (белорусия → белоруссия, сюзного →
     союзного, not the stem-like «союзна»)."""
-    keys = frozenset((*term.extra, *term.more))
+    keys = frozenset(term.forgiven_stems())
     seen: dict[str, int] = {}
     for text in texts:
         for a, b, _ in find_hits(text, keys):
@@ -149,13 +152,17 @@ class Speller:
     async def forgive(self, q: Query) -> Query:
         """``q`` with corrections of its rare or unknown words and completions of its last."""
         typed = (*q.include, q.tail) if q.tail else q.include
-        if not any(t.word and (t.last or max_distance(t.word)) for t in typed):
+        if not any(t.hyphenated or self._forgivable(t) for t in typed):
             return q
         vocab = await self.vocabulary()
         if vocab is None:
             return q
         corrected = 0
         for i, term in enumerate(q.include):
+            if term.hyphenated:
+                forgiven = self._compound(vocab, term, corrected < MAX_CORRECTED)
+                corrected += bool(forgiven.extra)
+                q = q.replace(i, forgiven)
             if not term.word:
                 continue
             own = (*term.stems, *term.alts)
@@ -190,6 +197,42 @@ class Speller:
         term = replace(tail, alts=(), more=more, optional=True, said=tail.word + "…")
         return replace(q, include=(*q.include, term), tail=None)
 
+    @staticmethod
+    def _forgivable(term: Term) -> bool:
+        """A plain word that may be completed (the last) or corrected (5+ letters)."""
+        return bool(term.word) and (term.last or max_distance(term.word) > 0)
+
+    def _compound(self, vocab: Vocabulary, term: Term, correct: bool) -> Term:
+        """A hyphenated word («пресс-конференнции», «по-новос»): a part of 3+ letters the
+        index lacks or has rarely is corrected as a word would be (one edit, two in a part of
+        9+ letters, if the whole word is long enough for them), and the last part of the
+        query's last word is completed; the alternatives stay phrases of the parts."""
+        parts, own = term.hyphenated, term.stems
+        budget = max_distance("".join(parts)) if correct else 0
+        options: list[tuple[str, ...]] = []
+        said: list[str] = []
+        for part, stem in zip(parts, own, strict=True):
+            fixes: tuple[str, ...] = ()
+            if budget and len(part) >= MIN_COMPLETE:
+                piece = Term((stem,), word=part)
+                distance = min(budget, max(1, max_distance(part)))
+                fixes, spelt = self._corrections(vocab, piece, (stem,), distance)
+                said.append(spelt if fixes else part)
+            else:
+                said.append(part)
+            options.append((stem, *fixes[:COMPOUND_CHOICES]))
+        combos = itertools.islice(itertools.product(*options), 1, MAX_CORRECTIONS + 1)
+        extra = tuple(" ".join(c) for c in combos)
+        more: tuple[str, ...] = ()
+        if term.last and len(parts[-1]) >= MIN_COMPLETE:
+            head = " ".join(own[:-1])
+            more = tuple(f"{head} {c}" for c in self._completions(vocab, parts[-1], {own[-1]}))
+        if not (extra or more):
+            return term
+        typed = "-".join(said) if extra else "-".join(parts) + "…"
+        merged = bool(more) and len(parts[-1]) - len(own[-1]) <= MERGE_ENDING
+        return replace(term, extra=extra, more=more, merged=merged, said=typed)
+
     async def complete_further(self, q: Query) -> Query:
         """A weak query's last word (the search found its words together in fewer than WEAK
         articles) also gets those of its rarer completions (up to MORE_COMPLETIONS, no
@@ -197,7 +240,7 @@ class Speller:
         them, so the search itself stays small («евгению прим» → примаков)."""
         vocab = await self.vocabulary()
         i, term = len(q.include) - 1, q.include[-1]
-        if vocab is None or i < 1 or not term.more:
+        if vocab is None or i < 1 or not term.more or not term.word:
             return q
         taken = {*term.stems, *term.alts, *term.extra, *term.more}
         rare = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
@@ -231,12 +274,29 @@ class Speller:
             head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
             if head is not None:
                 found.append(Candidate(head, 1, vocab.docs(head)))
+        # The stems of the words one typo from the word as typed: a slip in the stem often
+        # makes Snowball cut the word elsewhere («мсквой» → мскво, «москвой» → москв; «сорией»
+        # → сор, «сирией» → сир), where no stem near the typed one shows it.
+        typed = {c.term: c for c in vocab.known(stems_of(one_typo_away(word)) - set(own))}
+        found += typed.values()
         if not found:
             found = [c for h in heads[1:3] if len(h) >= 4 for c in vocab.near(h, 1, limit)]
-        # Nearest, then most common, then sharing the longest start (typos rarely come first);
-        # only the nearest: a slip is one edit far more often than two.
-        found = [c for c in found if c.docs >= floor and c.term not in own]
-        found.sort(key=lambda c: (c.distance, -c.docs, -_shared_start(word, c.term)))
+        # Nearest; a stem no shorter than the typed one (a slip rarely makes a longer word:
+        # «партенр» is «партнер», not «парт» ← «партен»); a whole word one typo away before a
+        # stem that is; then most common, then sharing the longest start (typos rarely come
+        # first); only the nearest: a slip is one edit far more often than two. Never a
+        # two-letter stem (со, на) for a longer word.
+        found = [c for c in found if c.docs >= floor and c.term not in own and len(c.term) > 2]
+        size = len(term.stems[0])
+        found.sort(
+            key=lambda c: (
+                c.distance,
+                len(c.term) < size,
+                c.term not in typed,
+                -c.docs,
+                -_shared_start(word, c.term),
+            )
+        )
         return list(dict.fromkeys(c.term for c in found if c.distance == found[0].distance))
 
     def _completions(
@@ -267,16 +327,17 @@ class Speller:
         return max(vocab.docs(s) for s in own) >= COMPLETE_SHARE * self.articles
 
     def _corrections(
-        self, vocab: Vocabulary, term: Term, own: tuple[str, ...]
+        self, vocab: Vocabulary, term: Term, own: tuple[str, ...], distance: int = 0
     ) -> tuple[tuple[str, ...], str]:
         """Stems near the word (its stem, or the word itself: «возду» → воздух) that are far
-        more common than it, and how the word reads with the best of them."""
+        more common than it, and how the word reads with the best of them (``distance``:
+        edits allowed, else by the word's length)."""
         if not term.word.isalpha():
             return (), ""
         exact = vocab.docs(term.stems[0])  # its stem variants may belong to other words
         if exact > max(RARE_MIN, RARE_SHARE * self.articles):
             return (), ""
-        distance, floor = max_distance(term.word), max(1, RARE_RATIO * exact)
+        distance, floor = distance or max_distance(term.word), max(1, RARE_RATIO * exact)
         best = self._near(vocab, term, distance, floor, own)[:MAX_CORRECTIONS]
         if not best:
             return (), ""
