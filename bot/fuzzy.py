@@ -162,8 +162,9 @@ class Vocabulary:
         one typo away). A bit filter rules most others out without a look-up."""
         out, bits = [], self._filter
         for term in terms:
-            raw = _enc(term)
-            if raw is None:
+            try:
+                raw = term.encode("cp1251")
+            except UnicodeEncodeError:
                 continue
             h = hash(raw) % _FILTER_BITS
             if bits[h >> 3] & (1 << (h & 7)) and (n := self.docs(term)):

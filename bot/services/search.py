@@ -410,6 +410,8 @@ class SearchService:
         for tier, size in zip((a, b), sizes, strict=True):
             found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
             groups.append(found if size else [])
+            if len(groups[0]) <= RERANK_MAX and offset + limit <= len(groups[0]):
+                return _title_order(q, groups[0])[offset : offset + limit]  # the page is a's
         if any(len(g) > RERANK_MAX for g in groups):  # one after the other
             out = await self._tier_page(q, a, sizes[0], offset, limit) if offset < sizes[0] else []
             if offset + limit > sizes[0]:

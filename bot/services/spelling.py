@@ -50,6 +50,10 @@ COMPLETE_SHARE = 0.005
 plenty to show, and the completions' long posting lists would cost more than they add."""
 VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
+SHORT_STEM = 4
+"""A typed word whose stem is this short is also corrected through the words one typo away."""
+MAX_TYPED_EDITS = 20
+"""… if it has at most this many letters (about 65 strings to stem per letter)."""
 COMPOUND_CHOICES = 3
 """Corrections tried per part of a hyphenated word (the phrases are every combination)."""
 MIN_COMPLETE = 3
@@ -274,11 +278,13 @@ class Speller:
             head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
             if head is not None:
                 found.append(Candidate(head, 1, vocab.docs(head)))
-        # The stems of the words one typo from the word as typed: a slip in the stem often
-        # makes Snowball cut the word elsewhere («мсквой» → мскво, «москвой» → москв; «сорией»
-        # → сор, «сирией» → сир), where no stem near the typed one shows it.
-        typed = {c.term: c for c in vocab.known(stems_of(one_typo_away(word)) - set(own))}
-        found += typed.values()
+        # A stem of 4 letters or fewer: one slip can change both its ends, and it often made
+        # Snowball cut the word short («сорией» → сор, «сирией» → сир; «ажциям» → ажц), so
+        # the stems of the words one typo from the word as typed are looked up too.
+        typed: dict[str, Candidate] = {}
+        if len(term.stems[0]) <= SHORT_STEM and len(word) <= MAX_TYPED_EDITS:
+            typed = {c.term: c for c in vocab.known(stems_of(one_typo_away(word)) - set(own))}
+            found += typed.values()
         if not found:
             found = [c for h in heads[1:3] if len(h) >= 4 for c in vocab.near(h, 1, limit)]
         # Nearest; a stem no shorter than the typed one (a slip rarely makes a longer word:
