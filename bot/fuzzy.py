@@ -30,8 +30,9 @@ _KEY = 2
 """Letters at each end that pick a term's buckets."""
 MAX_CANDIDATES = 20_000
 """A word of a common shape is compared with at most this many terms (bounds the work)."""
-_FILTER_BITS = 1 << 21
-"""Bits of the filter that rules most unknown terms out before a look-up (256 KiB)."""
+FILTER_BITS_PER_TERM = 16
+"""Bits per term of the filter that rules most unknown strings out before a look-up (one
+hash: about 6 % pass it wrongly; 100,000 terms take 256 KiB)."""
 _RUSSIAN = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 
@@ -76,7 +77,7 @@ class Candidate:
 class Vocabulary:
     """Sorted index terms with their document counts; lookups, near terms, completions."""
 
-    __slots__ = ("_blob", "_by_end", "_by_start", "_docs", "_filter", "_off")
+    __slots__ = ("_bits", "_blob", "_by_end", "_by_start", "_docs", "_filter", "_off")
 
     def __init__(self, rows: Iterable[tuple[str, int]]) -> None:
         blob, off, docs = bytearray(), array("I", [0]), array("I")
@@ -100,9 +101,10 @@ class Vocabulary:
             self._docs = array("I", [n for _, n in pairs])
         self._by_start = self._order(end=False)
         self._by_end = self._order(end=True)
-        self._filter = bytearray(_FILTER_BITS // 8)
+        self._bits = 1 << max(10, (FILTER_BITS_PER_TERM * len(self._docs)).bit_length())
+        self._filter = bytearray(self._bits // 8)
         for i in range(len(self._docs)):
-            h = hash(self._term(i)) % _FILTER_BITS
+            h = hash(self._term(i)) % self._bits
             self._filter[h >> 3] |= 1 << (h & 7)
 
     def _order(self, *, end: bool) -> array:
@@ -160,13 +162,13 @@ class Vocabulary:
     def known(self, terms: Iterable[str]) -> list[Candidate]:
         """Those of ``terms`` the index has, with their counts (distance 1: meant for terms
         one typo away). A bit filter rules most others out without a look-up."""
-        out, bits = [], self._filter
+        out, bits, size = [], self._filter, self._bits
         for term in terms:
             try:
                 raw = term.encode("cp1251")
             except UnicodeEncodeError:
                 continue
-            h = hash(raw) % _FILTER_BITS
+            h = hash(raw) % size
             if bits[h >> 3] & (1 << (h & 7)) and (n := self.docs(term)):
                 out.append(Candidate(term, 1, n))
         return out

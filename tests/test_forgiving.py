@@ -49,7 +49,7 @@ def test_vocabulary_lookups_completions_and_what_it_keeps() -> None:
     assert [c.term for c in vocab.completions("партнер", 5)] == []  # only longer words
     unsorted = Vocabulary(reversed(WORDS))
     assert unsorted.docs("гас") == 2 and len(unsorted) == len(WORDS)
-    assert 0 < vocab.nbytes() < 200
+    assert 0 < vocab.nbytes() < 400  # with the 1,024-bit filter of a small vocabulary
 
 
 def test_hostile_words_are_cheap_and_safe() -> None:

@@ -80,3 +80,13 @@ async def test_keyword_alert_ignores_a_typo_only_match(
         assert "Синоптики о мае" in found.text and "Показаны результаты" in found.text
     finally:
         await app.stop()
+
+
+async def test_a_hyphenated_word_with_a_typo_and_one_being_typed(
+    bot: BotApp, fake_tg: FakeTelegram
+) -> None:
+    [reply] = await ask(fake_tg, "/search военно-тезнического")
+    assert TITLE in reply.text
+    assert "Показаны результаты по запросу „военно-технического“" in reply.text
+    answer = await fake_tg.wait_for_inline_answer(fake_tg.push_inline_query(CHAT, "военно-тех"))
+    assert [r["title"] for r in answer["results"]] == [TITLE + " сотрудничества"]

@@ -250,7 +250,10 @@ class Speller:
         rare = self._completions(vocab, term.word, taken, MORE_COMPLETIONS, budget=False)
         if not rare:
             return q
-        others = " AND ".join(t.fts(CORRECTED) for t in q.include[:-1])
+        others = " AND ".join(t.fts(CORRECTED) for t in q.include[:-1] if not t.optional)
+        titled = f"{{title}} : ({others})"
+        if not others or not await store.title_group(self.conn, titled, limit=1):
+            return q  # no title has the other words: none can share one with a completion
         anyof = " OR ".join(f'"{r}"' for r in rare)  # vocabulary terms are letters only
         expr = f"{{title}} : ({others} AND ({anyof}))"
         found = await store.title_group(self.conn, expr, limit=TITLES)
