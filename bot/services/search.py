@@ -20,6 +20,7 @@ for a button's callback_data: an evicted one makes that pager button say it has 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 import time
@@ -99,6 +100,16 @@ def _pair_corrections(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
     if len(tiers) < 2 or not tiers[1].forgiven or tiers[1].paired:
         return tiers
     return (tiers[0], replace(tiers[1], paired=True), *tiers[2:])
+
+
+def _cheaper_titles(q: Query, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """Each tier's title matches as its title expression less the tiers before it: the same set
+    as ``titled`` (a title match of a tier's terms is a match of its union), but FTS5 no longer
+    evaluates that union (every earlier tier's terms) once more. With exclusions: as it was."""
+    if q.exclude:
+        return tiers
+    pairs = itertools.pairwise(tiers)
+    return (tiers[0], *(replace(t, titled=f"({t.title}) NOT ({p.upto})") for p, t in pairs))
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
@@ -273,7 +284,7 @@ class SearchService:
     async def _search(
         self, q: Query, page: int, per_page: int, *, further: bool = True
     ) -> Page[SearchHit]:
-        tiers = q.tiers()
+        tiers = _cheaper_titles(q, q.tiers())
         last = len(tiers) - 1
         # Counting a tier stops past its rows this page could reach and that bm25 ranks:
         # beyond that its size changes nothing (a forgiving search's tiers can be large).
@@ -408,8 +419,10 @@ class SearchService:
         end in any of its completions, but the title still says most."""
         groups = []
         for tier, size in zip((a, b), sizes, strict=True):
-            found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
-            groups.append(found if size else [])
+            found: list[fts.Titled] = []  # an empty tier has no title matches
+            if size:
+                found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+            groups.append(found)
             if len(groups[0]) <= RERANK_MAX and offset + limit <= len(groups[0]):
                 return _title_order(q, groups[0])[offset : offset + limit]  # the page is a's
         if any(len(g) > RERANK_MAX for g in groups):  # one after the other
