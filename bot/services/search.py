@@ -20,7 +20,6 @@ for a button's callback_data: an evicted one makes that pager button say it has 
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import math
 import time
@@ -103,13 +102,18 @@ def _pair_corrections(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
 
 
 def _cheaper_titles(q: Query, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
-    """Each tier's title matches as its title expression less the tiers before it: the same set
-    as ``titled`` (a title match of a tier's terms is a match of its union), but FTS5 no longer
-    evaluates that union (every earlier tier's terms) once more. With exclusions: as it was."""
+    """Each tier's title matches as its title expression less the tiers before it (``titled``;
+    ``retitled``: less those before the tier before it): the same sets, since a title match of
+    a tier's terms is a match of its union, but FTS5 no longer evaluates that union (every
+    earlier tier's terms) once more. With exclusions: as they were."""
     if q.exclude:
         return tiers
-    pairs = itertools.pairwise(tiers)
-    return (tiers[0], *(replace(t, titled=f"({t.title}) NOT ({p.upto})") for p, t in pairs))
+    out = [tiers[0]]
+    for i, t in enumerate(tiers[1:], 1):
+        retitled = t.title if i == 1 else f"({t.title}) NOT ({tiers[i - 2].upto})"
+        titled = f"({t.title}) NOT ({tiers[i - 1].upto})"
+        out.append(replace(t, titled=titled, retitled=retitled))
+    return tuple(out)
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
