@@ -74,6 +74,23 @@ _CUTOFF = (
 )
 
 
+async def count_and_cutoff(
+    conn: aiosqlite.Connection, expr: str, upto: int, cap: int
+) -> tuple[int, int]:
+    """``count(expr, upto)`` and ``_cutoff(expr, cap)`` (``upto`` > ``cap``) from one scan,
+    newest first: ranking these matches later needs no scan of its own to find where to start."""
+    with _rejected():
+        rows = list(
+            await conn.execute_fetchall(
+                "WITH m AS (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :expr "
+                "ORDER BY rowid DESC LIMIT :n) SELECT count(*), "
+                "coalesce((SELECT id FROM m ORDER BY id DESC LIMIT 1 OFFSET :skip), 0) FROM m",
+                {"expr": expr, "n": upto, "skip": cap - 1},
+            )
+        )
+    return int(rows[0][0]), int(rows[0][1])
+
+
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
     """Smallest id among the ``cap`` highest-id matches (the bm25-ranked tier starts there)."""
     return await scalar(conn, _CUTOFF, {"expr": expr, "skip": cap - 1})
@@ -177,6 +194,7 @@ async def ranked(
     limit: int,
     cap: int,
     title: str | None = None,
+    cut: int | None = None,
 ) -> list[tuple[int, float]]:
     """Ids and scores (higher is better) of matches [offset, offset+limit) in rank order.
 
@@ -193,11 +211,12 @@ async def ranked(
         if weights is None:
             return await _by_id(conn, expr, 2**63 - 1, offset, limit)
         if offset + limit <= min(total, cap):  # within the ranked rows: one statement
-            cut = None if total > cap else 0
+            cut = cut if total > cap else 0
             return await _by_bm25(conn, expr, title, cut, weights, offset, limit, cap)
-        cut, ranked_n = 0, total
+        known, cut, ranked_n = cut, 0, total
         if total > cap:
-            cut, ranked_n = await _cutoff(conn, expr, cap), cap
+            cut = known if known is not None else await _cutoff(conn, expr, cap)
+            ranked_n = cap
         out: list[tuple[int, float]] = []
         if offset < ranked_n:
             n = min(limit, ranked_n - offset)
