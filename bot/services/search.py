@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar, cast
@@ -99,6 +99,21 @@ def _pair_corrections(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
     if len(tiers) < 2 or not tiers[1].forgiven or tiers[1].paired:
         return tiers
     return (tiers[0], replace(tiers[1], paired=True), *tiers[2:])
+
+
+def _cheaper_titles(q: Query, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    """Each tier's title matches as its title expression less the tiers before it (``titled``;
+    ``retitled``: less those before the tier before it): the same sets, since a title match of
+    a tier's terms is a match of its union, but FTS5 no longer evaluates that union (every
+    earlier tier's terms) once more. With exclusions: as they were."""
+    if q.exclude:
+        return tiers
+    out = [tiers[0]]
+    for i, t in enumerate(tiers[1:], 1):
+        retitled = t.title if i == 1 else f"({t.title}) NOT ({tiers[i - 2].upto})"
+        titled = f"({t.title}) NOT ({tiers[i - 1].upto})"
+        out.append(replace(t, titled=titled, retitled=retitled))
+    return tuple(out)
 
 
 def _page_bounds(page: int, per_page: int, total: int) -> tuple[int, int]:
@@ -273,7 +288,7 @@ class SearchService:
     async def _search(
         self, q: Query, page: int, per_page: int, *, further: bool = True
     ) -> Page[SearchHit]:
-        tiers = q.tiers()
+        tiers = _cheaper_titles(q, q.tiers())
         last = len(tiers) - 1
         # Counting a tier stops past its rows this page could reach and that bm25 ranks:
         # beyond that its size changes nothing (a forgiving search's tiers can be large).
@@ -282,9 +297,15 @@ class SearchService:
             i - 1 for i, t in enumerate(tiers) if t.paired
         }
 
+        cuts: dict[str, int] = {}  # where ranking starts, found while counting (no rescan)
+
         async def count(i: int) -> int:
             exact = i == last or i in paired or not self.forgiving
-            return await fts.count(self.conn, tiers[i].upto, None if exact else reach + 1)
+            if exact:
+                return await fts.count(self.conn, tiers[i].upto)
+            expr, cap = tiers[i].upto, self._cap(q)
+            n, cuts[expr] = await fts.count_and_cutoff(self.conn, expr, reach + 1, cap)
+            return n
 
         # upto[i]: matches in tiers 0..i. The first and the last (= total) are always needed;
         # a middle one only when the page reaches past the first tier.
@@ -321,9 +342,11 @@ class SearchService:
                 start, limit = offset + len(found) - before, per_page - len(found)
                 if pair:
                     sizes = (upto[i] - before, upto[i + 1] - upto[i])
-                    found += await self._pair_page(q, tier, tiers[i + 1], sizes, start, limit)
+                    found += await self._pair_page(
+                        q, tier, tiers[i + 1], sizes, start, limit, cuts
+                    )
                 else:
-                    found += await self._tier_page(q, tier, end - before, start, limit)
+                    found += await self._tier_page(q, tier, end - before, start, limit, cuts)
             before = end
         rows = await fts.texts(self.conn, [i for i, _ in found])
         exact, prefixes = q.marks()
@@ -357,7 +380,7 @@ class SearchService:
         return None
 
     async def _tier_page(
-        self, q: Query, tier: Tier, total: int, offset: int, limit: int
+        self, q: Query, tier: Tier, total: int, offset: int, limit: int, cuts: Mapping[str, int]
     ) -> list[tuple[int, float]]:
         """Rows [offset, offset+limit) of one tier: title matches first, then the rest.
 
@@ -369,13 +392,13 @@ class SearchService:
         group = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
         if len(group) > RERANK_MAX:  # too many to re-rank here: title matches first in SQL
             return await self._ranked(
-                tier.match, total, (weights, cap), offset, limit, title=tier.title
+                tier.match, total, (weights, cap), offset, limit, title=tier.title, cuts=cuts
             )
         out = _title_order(q, group)[offset : offset + limit]
         if offset + limit > len(group) and total > len(group):
             skip = max(0, offset - len(group))
             n = offset + limit - len(group) - skip
-            out += await self._rest(tier, total, group, (weights, cap), skip, n)
+            out += await self._rest(tier, total, group, (weights, cap), skip, n, cuts)
         return out
 
     def _cap(self, q: Query) -> int:
@@ -391,16 +414,26 @@ class SearchService:
         ranking: tuple[fts.Weights | None, int],
         skip: int,
         n: int,
+        cuts: Mapping[str, int],
     ) -> list[tuple[int, float]]:
         """Rows [skip, skip+n) of the tier's matches after its title ``group``, in bm25 order,
         skipping the title matches already placed (cheaper than asking FTS5 for "tier NOT
         title", which needs every row's positions)."""
-        ranked = await self._ranked(tier.match, total, ranking, 0, skip + n + len(group))
+        ranked = await self._ranked(
+            tier.match, total, ranking, 0, skip + n + len(group), cuts=cuts
+        )
         placed = {g.id for g in group}
         return [r for r in ranked if r[0] not in placed][skip : skip + n]
 
     async def _pair_page(
-        self, q: Query, a: Tier, b: Tier, sizes: tuple[int, int], offset: int, limit: int
+        self,
+        q: Query,
+        a: Tier,
+        b: Tier,
+        sizes: tuple[int, int],
+        offset: int,
+        limit: int,
+        cuts: Mapping[str, int],
     ) -> list[tuple[int, float]]:
         """Rows of a tier ``a`` (words as typed) and its completed tier ``b`` together: the
         title matches of ``a``, of ``b`` (with those of ``a`` whose title has only the
@@ -408,15 +441,19 @@ class SearchService:
         end in any of its completions, but the title still says most."""
         groups = []
         for tier, size in zip((a, b), sizes, strict=True):
-            found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
-            groups.append(found if size else [])
+            found: list[fts.Titled] = []  # an empty tier has no title matches
+            if size:
+                found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+            groups.append(found)
             if len(groups[0]) <= RERANK_MAX and offset + limit <= len(groups[0]):
                 return _title_order(q, groups[0])[offset : offset + limit]  # the page is a's
         if any(len(g) > RERANK_MAX for g in groups):  # one after the other
-            out = await self._tier_page(q, a, sizes[0], offset, limit) if offset < sizes[0] else []
+            out: list[tuple[int, float]] = []
+            if offset < sizes[0]:
+                out = await self._tier_page(q, a, sizes[0], offset, limit, cuts)
             if offset + limit > sizes[0]:
                 start = max(0, offset - sizes[0])
-                out += await self._tier_page(q, b, sizes[1], start, limit - len(out))
+                out += await self._tier_page(q, b, sizes[1], start, limit - len(out), cuts)
             return out
         if sizes[0]:  # a's articles with the completed word only in the title rank with b's
             placed = {g.id for g in (*groups[0], *groups[1])}
@@ -433,7 +470,8 @@ class SearchService:
             rest = size - len(group)
             if len(out) < limit and skip < rest:
                 ranking = (weights, self._cap(q))
-                out += await self._rest(tier, size, group, ranking, skip, limit - len(out))
+                n = limit - len(out)
+                out += await self._rest(tier, size, group, ranking, skip, n, cuts)
             skip = max(0, skip - rest)
         return out
 
@@ -446,8 +484,10 @@ class SearchService:
         limit: int,
         *,
         title: str | None = None,
+        cuts: Mapping[str, int],
     ) -> list[tuple[int, float]]:
-        """``fts.ranked`` with these bm25 weights (None: newest first) and cap."""
+        """``fts.ranked`` with these bm25 weights (None: newest first) and cap, and the cutoff
+        if counting found it (``cuts``: by expression)."""
         weights, cap = ranking
         return await fts.ranked(
             self.conn,
@@ -458,6 +498,7 @@ class SearchService:
             limit=limit,
             cap=cap,
             title=title,
+            cut=cuts.get(expr),
         )
 
     async def matches(self, article_id: int, query: str) -> bool:

@@ -68,38 +68,63 @@ async def count(conn: aiosqlite.Connection, expr: str, upto: int | None = None) 
         return await scalar(conn, sql, {"expr": expr, "n": upto})
 
 
+_CUTOFF = (
+    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
+    "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+)
+
+
+async def count_and_cutoff(
+    conn: aiosqlite.Connection, expr: str, upto: int, cap: int
+) -> tuple[int, int]:
+    """``count(expr, upto)`` and ``_cutoff(expr, cap)`` (``upto`` > ``cap``) from one scan,
+    newest first: ranking these matches later needs no scan of its own to find where to start."""
+    with _rejected():
+        rows = list(
+            await conn.execute_fetchall(
+                "WITH m AS (SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH :expr "
+                "ORDER BY rowid DESC LIMIT :n) SELECT count(*), "
+                "coalesce((SELECT id FROM m ORDER BY id DESC LIMIT 1 OFFSET :skip), 0) FROM m",
+                {"expr": expr, "n": upto, "skip": cap - 1},
+            )
+        )
+    return int(rows[0][0]), int(rows[0][1])
+
+
 async def _cutoff(conn: aiosqlite.Connection, expr: str, cap: int) -> int:
     """Smallest id among the ``cap`` highest-id matches (the bm25-ranked tier starts there)."""
-    return await scalar(
-        conn,
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :expr "
-        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip",
-        {"expr": expr, "skip": cap - 1},
-    )
+    return await scalar(conn, _CUTOFF, {"expr": expr, "skip": cap - 1})
 
 
 async def _by_bm25(
     conn: aiosqlite.Connection,
     expr: str,
     title: str | None,
-    cut: int,
+    cut: int | None,
     weights: Weights,
     offset: int,
     limit: int,
+    cap: int = 0,
 ) -> list[tuple[int, float]]:
-    # Order: articles whose title matches ``title`` first (if given), then bm25, then newest.
-    # The CTE is used twice, so SQLite materialises it (bm25 runs once per row); only rows that
-    # can reach this page (up to the page's last key, ties included) are joined to articles.
+    # Ranked: the matches from id ``cut`` on (None: from ``_cutoff(cap)``, found in this same
+    # statement, one trip to aiosqlite's thread fewer). Order: articles whose title matches
+    # ``title`` first (if given), then bm25, then newest. The scan stays in ascending id order:
+    # FTS5's bm25 of a phrase inside OR/NOT can differ in a descending one. The CTEs are used
+    # twice, so SQLite materialises them (bm25 runs once per row); only rows that can reach
+    # this page (up to the page's last key, ties included) are joined to articles.
+    since = ":cut" if cut is not None else "(SELECT cut FROM c)"
     titled = (
         "rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :title "
-        "AND rowid >= :cut)"
+        f"AND rowid >= {since})"
         if title
         else "0"
     )
+    found = "" if cut is not None else f"c AS (SELECT coalesce(({_CUTOFF}), 0) AS cut), "
     rows = list(
         await conn.execute_fetchall(
-            f"WITH hits AS (SELECT rowid AS id, bm25(articles_fts, :wt, :wl, :wb) AS score, "
-            f"{titled} AS t FROM articles_fts WHERE articles_fts MATCH :expr AND rowid >= :cut) "
+            f"WITH {found}hits AS (SELECT rowid AS id, bm25(articles_fts, :wt, :wl, :wb) AS "
+            f"score, {titled} AS t FROM articles_fts WHERE articles_fts MATCH :expr AND "
+            f"rowid >= {since}) "
             "SELECT h.id, h.score FROM hits h JOIN articles a ON a.id = h.id "
             "WHERE (-h.t, h.score) <= "
             "(SELECT -t, score FROM hits ORDER BY t DESC, score LIMIT 1 OFFSET :last) "
@@ -109,6 +134,7 @@ async def _by_bm25(
                 "expr": expr,
                 "title": title,
                 "cut": cut,
+                "skip": cap - 1,
                 "wt": weights[0],
                 "wl": weights[1],
                 "wb": weights[2],
@@ -168,6 +194,7 @@ async def ranked(
     limit: int,
     cap: int,
     title: str | None = None,
+    cut: int | None = None,
 ) -> list[tuple[int, float]]:
     """Ids and scores (higher is better) of matches [offset, offset+limit) in rank order.
 
@@ -183,9 +210,13 @@ async def ranked(
     with _rejected():
         if weights is None:
             return await _by_id(conn, expr, 2**63 - 1, offset, limit)
-        cut, ranked_n = 0, total
+        if offset + limit <= min(total, cap):  # within the ranked rows: one statement
+            cut = cut if total > cap else 0
+            return await _by_bm25(conn, expr, title, cut, weights, offset, limit, cap)
+        known, cut, ranked_n = cut, 0, total
         if total > cap:
-            cut, ranked_n = await _cutoff(conn, expr, cap), cap
+            cut = known if known is not None else await _cutoff(conn, expr, cap)
+            ranked_n = cap
         out: list[tuple[int, float]] = []
         if offset < ranked_n:
             n = min(limit, ranked_n - offset)
