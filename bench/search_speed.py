@@ -31,7 +31,8 @@ from typing import Any
 import common
 import typos
 
-from bot.models import ParsedArticle
+from bot.models import IngestReport, ParsedArticle
+from bot.services.index_upkeep import MERGE_EVERY, merge_index
 from bot.services.search import SearchService
 from bot.store import articles as store
 from bot.store.db import open_db
@@ -47,10 +48,18 @@ JUNK = ['"open', "*", "NEAR(", "AND OR NOT", "'; DROP TABLE articles; --", "😀
 _WORD = re.compile(r"[А-Яа-яЁё]{4,}")
 
 
+async def merged(conn: Any, written: int) -> Any:
+    """The database as the bot keeps it: ``written`` articles counted towards the merge of the
+    full-text index (bot.services.index_upkeep); a reused database from before that upkeep is
+    merged now (a merged index is left as it is)."""
+    await merge_index(conn, IngestReport(added=max(written, MERGE_EVERY)))
+    return conn
+
+
 async def build_corpus_db(path: Path, reuse: bool) -> Any:
     """The corpus ingested through the project's own pipeline."""
     if reuse and path.exists():
-        return await open_db(path)
+        return await merged(await open_db(path), 0)
     seeds = WORK / "seeds"
     common.write_seeds(common.read_corpus(), seeds)
     return await common.ingest_fresh(path, seeds)
@@ -59,7 +68,7 @@ async def build_corpus_db(path: Path, reuse: bool) -> Any:
 async def build_big_db(path: Path, src: Any, n: int, reuse: bool) -> Any:
     """``n`` articles: the corpus repeated with distinct ids, sources, titles and dates."""
     if reuse and path.exists():
-        return await open_db(path)
+        return await merged(await open_db(path), 0)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rows = await src.execute_fetchall(
@@ -87,7 +96,7 @@ async def build_big_db(path: Path, src: Any, n: int, reuse: bool) -> Any:
             await conn.execute("BEGIN")
     await conn.execute("COMMIT")
     log.info("%d articles inserted in %.0f s", n, time.perf_counter() - started)
-    return conn
+    return await merged(conn, n)  # as ingest would after writing them
 
 
 def query_mix(titles: list[str], n: int, seed: int) -> list[tuple[str, str, int]]:

@@ -23,6 +23,7 @@ from bot.extract import ExtractedPage, extract_page
 from bot.feed_article import digest, feed_article
 from bot.identity import visible_changes
 from bot.models import FailedFile, IngestReport, ParsedArticle
+from bot.services.index_upkeep import merge_index
 from bot.sources.feeds import FeedEntry, guid_key, link_key
 from bot.sources.http import FetchError, HttpClient
 from bot.store import articles, corrections
@@ -90,6 +91,7 @@ class FeedItems:
             except Exception as exc:  # one bad entry never stops the others
                 log.exception("feed %s: entry %s failed", feed_url, entry.link or entry.guid)
                 report.failed.append(FailedFile(entry.link or entry.guid or "?", repr(exc)))
+        await merge_index(self.conn, report)
         return report
 
     async def _entry(

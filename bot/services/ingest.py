@@ -25,6 +25,7 @@ import aiosqlite
 
 from bot.identity import identity_key, visible_changes
 from bot.models import Article, FailedFile, IngestReport, ParsedArticle
+from bot.services.index_upkeep import MERGE_EVERY, merge_index
 from bot.services.seedwalk import (
     IngestError,
     Listing,
@@ -69,8 +70,10 @@ class Ingestor:
         *,
         settle_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
+        merge_every: int = MERGE_EVERY,
     ) -> None:
         self.conn = conn
+        self.merge_every = merge_every
         self.seeds_dir = Path(seeds_dir)
         self.tz = tz
         self.settle = SettleTracker(settle_seconds, clock)
@@ -107,6 +110,7 @@ class Ingestor:
         self.settle.keep_only((f.source for f in listing.todo), missing)
         cleared = [s for s in failures if s not in listing.failures_seen]
         await self._forget(missing, [failures[s] for s in cleared], report)
+        await merge_index(self.conn, report, self.merge_every)
         report.settle_at = self.settle.next_deadline()
         report.failed.sort(key=lambda f: f.name)
         report.added_ids.sort(key=lambda i: (self._published.get(i, 0.0), i))

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from bot.store import state
 from bot.store.db import scalar
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,23 @@ async def doc_freqs(conn: aiosqlite.Connection, stems: list[str]) -> dict[str, i
                 "USING fts5vocab(main, articles_fts, 'row')"
             )
     return {}
+
+
+async def optimize(conn: aiosqlite.Connection) -> None:
+    """Merge the full-text index into one segment (caller holds a transaction): a phrase is
+    looked up once per segment, and a bulk load or months of single articles leave dozens
+    (forgiving search's p95 at 50,000 articles: 11 → 7 ms; 2 s of work at that size)."""
+    await conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+
+
+async def merge_after(conn: aiosqlite.Connection, written: int, every: int) -> bool:
+    """Count ``written`` articles towards the next ``optimize``, and run it once ``every``
+    have been written since the last one (caller holds a transaction). True if it ran."""
+    total = int(await state.get(conn, state.INDEX_WRITES) or 0) + written
+    if total >= every:
+        await optimize(conn)
+    await state.put(conn, state.INDEX_WRITES, str(0 if total >= every else total))
+    return total >= every
 
 
 async def db_file(conn: aiosqlite.Connection) -> str:

@@ -13,6 +13,8 @@ CHANNEL_PAUSED = "channel_paused"
 PAUSED_REASON = "paused_reason"
 BACKLOG_DONE = "backlog_done"
 """Present once the first scan's backlog was decided (only POST_BACKLOG newest queued)."""
+INDEX_WRITES = "index_writes"
+"""Articles added or changed since the full-text index was last merged into one segment."""
 MIGRATED_PREFIX = "chat_migrated:"
 """``chat_migrated:<old id>`` -> new id after Telegram's migrate_to_chat_id."""
 
