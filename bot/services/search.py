@@ -316,7 +316,10 @@ class SearchService:
         if further and len(q.include) > 1 and q.include[-1].more:
             if last and tiers[1].paired:  # every word: as typed and completed (or corrected)
                 upto[1] = await count(1)
-            if upto[1 if 1 in upto else 0] < WEAK:  # a weak query: complete its last further
+            pair = 1 in upto
+            if upto[1 if pair else 0] < WEAK or not await self._titled(tiers, pair):
+                # a weak query (few matches, or none with every word in the title): complete
+                # its last word further
                 wider = await self.speller.complete_further(q)
                 if wider is not q:
                     return await self._search(wider, page, per_page, further=False)
@@ -363,6 +366,12 @@ class SearchService:
         texts = [t for h in hits for t in (h.title, rows[h.id].lead, rows[h.id].body)]
         said = shown(q, texts).said()
         return Page(tuple(hits), total, page, per_page, searched=said, as_typed=q.as_typed())
+
+    async def _titled(self, tiers: tuple[Tier, ...], pair: bool) -> bool:
+        """Whether some title has every word (as typed, or with the last one completed)."""
+        if await fts.title_group(self.conn, tiers[0].titled, limit=1):
+            return True
+        return pair and bool(await fts.title_group(self.conn, tiers[1].retitled, limit=1))
 
     async def _said(
         self,
