@@ -1,6 +1,6 @@
 """Forgiving search on the shapes readers' mistakes take: a slip that makes Snowball cut a word
-short, hyphenated words, a function word being typed last, the completed word only in a title
-(issue 12)."""
+short, hyphenated words, a function word being typed last, the completed word only in a title,
+a query whose words share no title (issue 12)."""
 
 from __future__ import annotations
 
@@ -108,4 +108,17 @@ async def test_the_completed_word_only_in_the_title_ranks_first(tmp_path: Path) 
         assert page is not None and page.total == 9
         seen += [h.title for h in page.items]
     assert len(seen) == len(set(seen)) == 9
+    await service.conn.close()
+
+
+async def test_words_that_share_no_title_complete_the_last_one_further(tmp_path: Path) -> None:
+    common = [f"прим{a}{b}" for a in "бвгдж" for b in "кпт"]  # 15 completions more common …
+    articles = [(f"Заметка {i}", "Евгений сказал: " + " ".join(common)) for i in range(25)]
+    articles += [("Скончался Евгений Примаков", "Некролог.")]  # … than «примаков»
+    service = await _service(tmp_path, articles)
+    q = await service._prepare("евгению прим", forgiving=True)
+    assert q is not None and "примак" not in q.include[-1].more
+    page = await service.search("евгению прим")
+    assert page is not None and page.total >= 20  # not weak by count: weak by titles
+    assert page.items[0].title == "Скончался Евгений Примаков"
     await service.conn.close()
