@@ -283,7 +283,11 @@ class Query:
         positions = [i for i in found if i >= 0]
         ordered = all(a < b for a, b in itertools.pairwise(positions))
         covered = sum(1 for s in title_stems if any(m(s) for m in keys))
-        whole = sum(1 for t in self.include if t.more and set(title_stems) & {*t.stems, *t.alts})
+        whole = sum(
+            1
+            for t in self.include
+            if t.more and not t.optional and set(title_stems) & {*t.stems, *t.alts}
+        )
         return (-len(positions), not ordered, -covered / len(title_stems), -whole)
 
     def marks(self) -> tuple[frozenset[str], tuple[str, ...]]:

@@ -122,3 +122,14 @@ async def test_words_that_share_no_title_complete_the_last_one_further(tmp_path:
     assert page is not None and page.total >= 20  # not weak by count: weak by titles
     assert page.items[0].title == "Скончался Евгений Примаков"
     await service.conn.close()
+
+
+async def test_a_slip_that_stops_snowball_cutting_the_word(tmp_path: Path) -> None:
+    # «подлинность» stems to «подлин»; «подлинносбь» keeps «подлинносб», four letters longer.
+    articles = [("Подлинность документов", "Эксперты проверили подлинность документов.")]
+    articles += [(f"Документы {i}", "Документы пришли по почте.") for i in range(5)]
+    service = await _service(tmp_path, articles)
+    page = await service.search("подлинносбь документов")
+    assert page is not None and page.items[0].title == "Подлинность документов"
+    assert page.searched == "подлинность документов"
+    await service.conn.close()

@@ -51,7 +51,8 @@ plenty to show, and the completions' long posting lists would cost more than the
 VARIANT_RATIO = 10
 """A corrected word's stem variant is kept if at most this many times as common as the stem."""
 SHORT_STEM = 4
-"""A typed word whose stem is this short is also corrected through the words one typo away."""
+"""A typed word whose stem is this short is also corrected through the words one typo away
+(as is one whose stem the index lacks, with none near it)."""
 MAX_TYPED_EDITS = 20
 """… if it has at most this many letters (about 65 strings to stem per letter)."""
 COMPOUND_CHOICES = 3
@@ -281,11 +282,15 @@ class Speller:
             head = next((h for h in heads if vocab.docs(h) >= floor and h not in own), None)
             if head is not None:
                 found.append(Candidate(head, 1, vocab.docs(head)))
-        # A stem of 4 letters or fewer: one slip can change both its ends, and it often made
-        # Snowball cut the word short («сорией» → сор, «сирией» → сир; «ажциям» → ажц), so
-        # the stems of the words one typo from the word as typed are looked up too.
+        # A slip often makes Snowball cut the word elsewhere: short («сорией» → сор, «сирией»
+        # → сир: one slip changed both ends of the stem), or not at all («подлинносбь» →
+        # подлинносб, «подлинность» → подлин). So for a stem of 4 letters or fewer, or one the
+        # index lacks with no stem nearby that will do, the stems of the words one typo from
+        # the word as typed are looked up (about 1 ms a word, so not for every word).
         typed: dict[str, Candidate] = {}
-        if len(term.stems[0]) <= SHORT_STEM and len(word) <= MAX_TYPED_EDITS:
+        short = len(term.stems[0]) <= SHORT_STEM
+        lost = not any(c.docs >= floor for c in found) and not vocab.docs(term.stems[0])
+        if (short or lost) and len(word) <= MAX_TYPED_EDITS:
             typed = {c.term: c for c in vocab.known(stems_of(one_typo_away(word)) - set(own))}
             found += typed.values()
         if not found:
