@@ -157,6 +157,30 @@ def spoilt_sets(
     return typo_q, cut_q, clean_words, typo_words
 
 
+def by_length(
+    queries: list[tuple[int, str, str]],
+    sets: tuple[
+        list[int | None], tuple[Spoilt, list[int | None]], tuple[Spoilt, list[int | None]]
+    ],
+) -> dict[str, dict[str, float]]:
+    """recall@5 of the clean, one-typo and cut sets split by the clean query's word count: the
+    issue's hidden sets find 99.5 % clean, as our three-word queries do (two words are often
+    ambiguous even spelled right)."""
+    clean, (typo_q, typo_r), (cut_q, cut_r) = sets
+    top = [r is not None and r <= 5 for r in clean]
+    out = {}
+    for n in sorted({len(q.split()) for _, _, q in queries}):
+        mine = {i for i, (_, _, q) in enumerate(queries) if len(q.split()) == n}
+        row = {"queries": len(mine), "clean": sum(top[i] for i in mine) / (len(mine) or 1)}
+        for name, qs, ranks in (("one_typo", typo_q, typo_r), ("last_word_cut", cut_q, cut_r)):
+            hits = [
+                r is not None and r <= 5 for (i, _), r in zip(qs, ranks, strict=True) if i in mine
+            ]
+            row[name] = sum(hits) / (len(hits) or 1)
+        out[f"{n}_words"] = {k: round(v, 4) for k, v in row.items()}
+    return out
+
+
 def found_clean(spoilt: Spoilt, ranks: list[int | None], clean: list[int | None]) -> float:
     """recall@5 of the spoilt queries whose clean query finds its article in the top 5 (what
     forgiveness can be asked to keep)."""
@@ -199,6 +223,9 @@ async def forgiving_report(
             "last_word_cut_recall@5_where_clean_found": found_clean(cut_q, cut_ranks, clean),
             "nothing_found_typo_word": await nothing_found(service, typo_words),
             "nothing_found_clean_word": await nothing_found(service, clean_words),
+            "recall@5_by_words": by_length(
+                queries, (clean, (typo_q, typo_ranks), (cut_q, cut_ranks))
+            ),
         }
         r = out[name]
         print(
@@ -209,6 +236,11 @@ async def forgiving_report(
             f"({r['last_word_cut_recall@5_where_clean_found']:.3f}) · nothing found: typo word "
             f"{r['nothing_found_typo_word']:.3f}, clean word {r['nothing_found_clean_word']:.3f}"
         )
+        for words, row in r["recall@5_by_words"].items():
+            print(
+                f"    {words}: {row['queries']} queries, r@5 clean {row['clean']:.3f} · one typo "
+                f"{row['one_typo']:.3f} · cut {row['last_word_cut']:.3f}"
+            )
         if name == "engine" and args.misses:
             for label, qs, ranks in (("typo", typo_q, typo_ranks), ("cut", cut_q, cut_ranks)):
                 missed = [
