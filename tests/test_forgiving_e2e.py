@@ -90,3 +90,11 @@ async def test_a_hyphenated_word_with_a_typo_and_one_being_typed(
     assert "Показаны результаты по запросу „военно-технического“" in reply.text
     answer = await fake_tg.wait_for_inline_answer(fake_tg.push_inline_query(CHAT, "военно-тех"))
     assert [r["title"] for r in answer["results"]] == [TITLE + " сотрудничества"]
+
+
+async def test_a_hyphenated_correction_is_spelled_as_the_article_has_it(
+    bot: BotApp, fake_tg: FakeTelegram
+) -> None:
+    [reply] = await ask(fake_tg, "/search пресс-слжбе")  # the seed: «в пресс-службе ФСВТС»
+    assert TITLE in reply.text
+    assert "Показаны результаты по запросу „пресс-службе“" in reply.text

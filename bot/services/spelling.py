@@ -25,7 +25,7 @@ from bot.query import CORRECTED, Query, Term
 from bot.snippets import find_hits
 from bot.store import articles
 from bot.store import fts as store
-from bot.text import fold, irregular, stems, stems_of, variants
+from bot.text import WORD_RE, fold, irregular, stems, stems_of, variants
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,31 @@ def archive_form(term: Term, texts: list[str]) -> str | None:
     return min(seen, key=key)
 
 
+def compound_form(term: Term, texts: list[str]) -> str | None:
+    """A corrected or completed hyphenated word as the archive writes it: of the hyphenated
+    words in ``texts`` whose parts' stems are one of its phrases, the nearest to what was
+    typed («пресс-слжбе» → пресс-службе, not the stem-like «пресс-служб»)."""
+    phrases = {tuple(x.split()) for x in (*term.extra, *term.more)}
+    typed = "-".join(term.hyphenated)
+    seen = {
+        form
+        for text in texts
+        for match in WORD_RE.finditer(text)
+        if "-" in (form := match.group().lower()) and tuple(stems(form)) in phrases
+    }
+    return min(seen, key=lambda f: (DamerauLevenshtein.distance(typed, fold(f)), f), default=None)
+
+
 def shown(q: Query, texts: list[str]) -> Query:
     """``q`` with each forgiven word's ``said`` spelled as the archive writes it (kept as it
     was where ``texts`` hold no such word)."""
     for i, term in enumerate(q.include):
-        if term.forgiven and term.word and (form := archive_form(term, texts)):
+        if not term.forgiven:
+            continue
+        form = archive_form(term, texts) if term.word else None
+        if form is None and term.hyphenated:
+            form = compound_form(term, texts)
+        if form:
             q = q.replace(i, replace(term, said=form))
     return q
 
