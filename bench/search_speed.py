@@ -31,11 +31,11 @@ from typing import Any
 import common
 import typos
 
-from bot.models import IngestReport, ParsedArticle
-from bot.services.index_upkeep import MERGE_EVERY, merge_index
+from bot.models import ParsedArticle
 from bot.services.search import SearchService
 from bot.store import articles as store
-from bot.store.db import open_db
+from bot.store import fts
+from bot.store.db import open_db, transaction
 from bot.text import is_stop
 
 log = logging.getLogger("bench.search_speed")
@@ -48,18 +48,19 @@ JUNK = ['"open', "*", "NEAR(", "AND OR NOT", "'; DROP TABLE articles; --", "😀
 _WORD = re.compile(r"[А-Яа-яЁё]{4,}")
 
 
-async def merged(conn: Any, written: int) -> Any:
-    """The database as the bot keeps it: ``written`` articles counted towards the merge of the
-    full-text index (bot.services.index_upkeep); a reused database from before that upkeep is
-    merged now (a merged index is left as it is)."""
-    await merge_index(conn, IngestReport(added=max(written, MERGE_EVERY)))
+async def merged(conn: Any) -> Any:
+    """The database as the bot keeps it: its full-text index in one segment (ingest merges it
+    every MERGE_EVERY articles written, bot.services.index_upkeep; a reused database from
+    before that upkeep is merged now, an already merged one is left as it is)."""
+    async with transaction(conn):
+        await fts.optimize(conn)
     return conn
 
 
 async def build_corpus_db(path: Path, reuse: bool) -> Any:
     """The corpus ingested through the project's own pipeline."""
     if reuse and path.exists():
-        return await merged(await open_db(path), 0)
+        return await merged(await open_db(path))
     seeds = WORK / "seeds"
     common.write_seeds(common.read_corpus(), seeds)
     return await common.ingest_fresh(path, seeds)
@@ -68,7 +69,7 @@ async def build_corpus_db(path: Path, reuse: bool) -> Any:
 async def build_big_db(path: Path, src: Any, n: int, reuse: bool) -> Any:
     """``n`` articles: the corpus repeated with distinct ids, sources, titles and dates."""
     if reuse and path.exists():
-        return await merged(await open_db(path), 0)
+        return await merged(await open_db(path))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rows = await src.execute_fetchall(
@@ -96,7 +97,7 @@ async def build_big_db(path: Path, src: Any, n: int, reuse: bool) -> Any:
             await conn.execute("BEGIN")
     await conn.execute("COMMIT")
     log.info("%d articles inserted in %.0f s", n, time.perf_counter() - started)
-    return await merged(conn, n)  # as ingest would after writing them
+    return await merged(conn)  # as ingest does after writing them
 
 
 def query_mix(titles: list[str], n: int, seed: int) -> list[tuple[str, str, int]]:

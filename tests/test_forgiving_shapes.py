@@ -5,16 +5,13 @@ a query whose words share no title (issue 12)."""
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.fuzzy import Vocabulary, one_typo_away
 from bot.query import parse
 from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
 from bot.store.db import open_db
-from tests.helpers import write_seed
-
-MSK = ZoneInfo("Europe/Moscow")
+from tests.helpers import MSK, write_seed
 
 
 async def _service(tmp_path: Path, articles: list[tuple[str, str]]) -> SearchService:

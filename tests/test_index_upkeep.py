@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.models import IngestReport
 from bot.services.index_upkeep import merge_index
@@ -13,9 +12,7 @@ from bot.services.ingest import Ingestor
 from bot.services.search import SearchService
 from bot.store import state
 from bot.store.db import open_db
-from tests.helpers import write_seed
-
-MSK = ZoneInfo("Europe/Moscow")
+from tests.helpers import MSK, write_seed
 
 
 def segments(db: Path) -> int:

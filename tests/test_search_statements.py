@@ -6,19 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
 
 from bot.services.ingest import Ingestor
-from bot.services.search import SearchService, _cheaper_titles
+from bot.services.search import WEIGHTS, SearchService, _cheaper_titles
 from bot.store import fts
 from bot.store.db import open_db
-from tests.helpers import write_seed
+from tests.helpers import MSK, write_seed
 
-MSK = ZoneInfo("Europe/Moscow")
-WEIGHTS: fts.Weights = (10.0, 3.0, 1.0)
 QUERIES = [
     "стратегия парт",  # the last word completed: typed, completed (paired), any word
     "россии партн",

@@ -448,15 +448,17 @@ class SearchService:
         title matches of ``a``, of ``b`` (with those of ``a`` whose title has only the
         completed word), then the other matches of ``a``, of ``b`` — a word being typed may
         end in any of its completions, but the title still says most."""
-        groups = []
-        for tier, size in zip((a, b), sizes, strict=True):
-            found: list[fts.Titled] = []  # an empty tier has no title matches
-            if size:
-                found = await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
-            groups.append(found)
-            if len(groups[0]) <= RERANK_MAX and offset + limit <= len(groups[0]):
-                return _title_order(q, groups[0])[offset : offset + limit]  # the page is a's
-        if any(len(g) > RERANK_MAX for g in groups):  # one after the other
+
+        async def title_matches(tier: Tier, size: int) -> list[fts.Titled]:
+            if not size:  # an empty tier has no title matches
+                return []
+            return await fts.title_group(self.conn, tier.titled, limit=RERANK_MAX + 1)
+
+        ga = await title_matches(a, sizes[0])
+        if len(ga) <= RERANK_MAX and offset + limit <= len(ga):
+            return _title_order(q, ga)[offset : offset + limit]  # the page is a's
+        gb = await title_matches(b, sizes[1])
+        if len(ga) > RERANK_MAX or len(gb) > RERANK_MAX:  # one after the other
             out: list[tuple[int, float]] = []
             if offset < sizes[0]:
                 out = await self._tier_page(q, a, sizes[0], offset, limit, cuts)
@@ -464,14 +466,13 @@ class SearchService:
                 start = max(0, offset - sizes[0])
                 out += await self._tier_page(q, b, sizes[1], start, limit - len(out), cuts)
             return out
-        if sizes[0]:  # a's articles with the completed word only in the title rank with b's
-            placed = {g.id for g in (*groups[0], *groups[1])}
+        moved: list[fts.Titled] = []  # a's articles with the completed word only in the title
+        if sizes[0]:
+            placed = {g.id for g in (*ga, *gb)}
             both = await fts.title_group(self.conn, b.retitled, limit=RERANK_MAX + 1)
             moved = [g for g in both if g.id not in placed]
-            groups[1] += moved
-        titles = _title_order(q, groups[0]) + _title_order(q, groups[1])
-        if sizes[0]:
-            groups = [groups[0] + moved, groups[1][: len(groups[1]) - len(moved)]]
+        titles = _title_order(q, ga) + _title_order(q, gb + moved)
+        groups = (ga + moved, gb)  # the moved rows are a's: its other matches skip them
         out = titles[offset : offset + limit]
         weights = None if q.has_prefix else self.weights
         skip = max(0, offset - len(titles))

@@ -188,6 +188,7 @@ class Speller:
                 forgiven = self._compound(vocab, term, corrected < MAX_CORRECTED)
                 corrected += bool(forgiven.extra)
                 q = q.replace(i, forgiven)
+                continue
             if not term.word:
                 continue
             own = (*term.stems, *term.alts)
